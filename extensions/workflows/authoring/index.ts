@@ -1,0 +1,23 @@
+// The public authoring API of pi-workflows: `import { workflow } from "pi-workflows"`.
+
+export { ParallelError } from "./parallel-error.js";
+export { StageError } from "./stage-error.js";
+export type {
+	AnyWorkflowDefinition,
+	ChainOptions,
+	ContextMode,
+	InferSchema,
+	OutputMode,
+	ParallelOptions,
+	ParallelResults,
+	ParallelStep,
+	Previous,
+	StageResult,
+	TaskOptions,
+	TaskStep,
+	Usage,
+	WorkflowBudget,
+	WorkflowContext,
+	WorkflowDefinition,
+} from "./types.js";
+export { isWorkflowDefinition, type WorkflowSpec, workflow } from "./workflow.js";

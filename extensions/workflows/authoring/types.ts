@@ -1,0 +1,135 @@
+// Public types of the authoring API: what a workflow's `run` receives (ctx) and what its calls return.
+// Type-only: no Pi runtime imports, so workflow files and type tests stay light.
+
+import type { Static, TObject, TProperties } from "typebox";
+
+/** Token and cost totals of one stage or a whole run. */
+export interface Usage {
+	input: number;
+	output: number;
+	cacheRead: number;
+	cacheWrite: number;
+	totalTokens: number;
+	/** Cost in USD, as the provider's prices give it. */
+	cost: number;
+	/** Assistant messages (model calls that returned). */
+	turns: number;
+	toolCalls: number;
+}
+
+/** What a finished stage hands back to the workflow. */
+export interface StageResult {
+	/** Name the workflow gave the stage. */
+	name: string;
+	/** Unique id of the stage within the run (the name, with `-2`, `-3` for repeats). */
+	id: string;
+	/** Final assistant text; for `outputMode: "file-only"` a reference to the output file instead. */
+	text: string;
+	/** The stage's Pi transcript. */
+	sessionFile: string;
+	/** Absolute path of the file the final text was written to, when `output` was set. */
+	outputPath?: string;
+	/** Model that answered, as `provider/id` (with `:level` when a thinking level was set). */
+	model: string;
+	usage: Usage;
+	durationMs: number;
+}
+
+export type ContextMode = "fresh" | "fork";
+export type OutputMode = "inline" | "file-only";
+
+/** Small handoff from earlier stages: results (texts, or file references for file-only ones) or plain text. */
+export type Previous = StageResult | readonly StageResult[] | string;
+
+/** Options of one stage. */
+export interface TaskOptions {
+	/** What the stage must do. */
+	prompt: string;
+	/** `fresh` (default) starts an empty session; `fork` continues from an earlier stage's transcript. */
+	context?: ContextMode;
+	/** With `context: "fork"`: name of the earlier stage to fork from (default: the single parent stage). */
+	forkFrom?: string;
+	/** `provider/id` or `provider/id:level`; default: the model the run was started with. */
+	model?: string;
+	/** Allow-list of tool names the stage may use (default: Pi's read, bash, edit, write). */
+	tools?: readonly string[];
+	/** Path the final assistant text is written to (relative paths land in the run's artifacts folder). */
+	output?: string;
+	/** `file-only` returns a reference to `output`, never the text (default `inline`). */
+	outputMode?: OutputMode;
+	/** Files handed to the stage; a missing one fails the stage before any model call. */
+	reads?: readonly string[];
+	/** Small handoff placed in the prompt. */
+	previous?: Previous;
+	/** Text appended to the stage's system prompt. */
+	systemPrompt?: string;
+}
+
+/** A stage inside `chain` or `parallel`: task options plus its name. */
+export interface TaskStep extends TaskOptions {
+	name: string;
+}
+
+export interface ChainOptions {
+	/** Replaces `{task}` in the steps' prompts. */
+	task?: string;
+}
+
+export interface ParallelOptions {
+	/** Branches in flight at once (default: all; the run-wide stage limit still applies). */
+	concurrency?: number;
+	/** Stop the other branches at the first failure (default true). With false every branch runs to its end. */
+	failFast?: boolean;
+}
+
+/** A parallel branch: a stage, or a function that runs its own sequence with a branch-scoped ctx. */
+export type ParallelStep<I> = TaskStep | ((ctx: WorkflowContext<I>) => Promise<unknown>);
+
+/** Results of `parallel`, in the order of the steps. */
+export type ParallelResults<S extends readonly unknown[]> = {
+	-readonly [K in keyof S]: S[K] extends (ctx: never) => Promise<infer R> ? R : StageResult;
+};
+
+/** What `run` receives. */
+export interface WorkflowContext<I> {
+	/** Validated inputs. */
+	readonly inputs: I;
+	readonly runId: string;
+	/** Project directory the run works in. */
+	readonly cwd: string;
+	/** The run's directory (journal, transcripts, artifacts, report). */
+	readonly runDir: string;
+	/** Runs one stage as its own Pi session. */
+	task(name: string, options: TaskOptions): Promise<StageResult>;
+	/** Runs stages one after another; `{previous}` is the prior step's text, `{task}` the chain's task. */
+	chain(steps: readonly TaskStep[], options?: ChainOptions): Promise<StageResult[]>;
+	/** Runs branches side by side; they share one set of parent stages. */
+	parallel<const S extends readonly ParallelStep<I>[]>(
+		steps: S,
+		options?: ParallelOptions,
+	): Promise<ParallelResults<S>>;
+}
+
+/** Spending ceilings of a run; a stage never starts once one is reached (status `blocked`). */
+export interface WorkflowBudget {
+	/** USD. */
+	maxCost?: number;
+	maxTokens?: number;
+}
+
+export type InferSchema<P extends TProperties> = Static<TObject<P>>;
+
+/** A workflow as `workflow()` returns it. */
+export interface WorkflowDefinition<I extends TProperties = TProperties, O extends TProperties = TProperties> {
+	readonly kind: "pi-workflow";
+	readonly name: string;
+	readonly description: string;
+	readonly inputs: I;
+	readonly outputs: O;
+	readonly budget?: WorkflowBudget;
+	readonly run: (ctx: WorkflowContext<InferSchema<I>>) => Promise<InferSchema<O>>;
+}
+
+/** Any workflow, whatever its schemas. */
+// biome-ignore lint/suspicious/noExplicitAny: the variance of `run` makes a precise "any workflow" type impossible.
+export type AnyWorkflowDefinition = WorkflowDefinition<any, any>;

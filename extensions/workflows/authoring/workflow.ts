@@ -1,0 +1,84 @@
+// `workflow()`: declares a workflow with typed inputs and outputs. It checks the declaration itself and
+// returns a frozen definition; running it is the engine's job.
+
+import type { TProperties } from "typebox";
+import type { InferSchema, WorkflowBudget, WorkflowContext, WorkflowDefinition } from "./types.js";
+
+/** Rejects, at compile time, returned keys that `outputs` does not declare. */
+type NoUndeclaredKeys<R, O> = R & Record<Exclude<keyof R, keyof O>, never>;
+
+export interface WorkflowSpec<I extends TProperties, O extends TProperties, R> {
+	/** Unique name, lower-case words joined by `-` (`review-change`). */
+	name: string;
+	/** One line: what the workflow does and when to use it. */
+	description: string;
+	/** Input properties as TypeBox schemas (`{ target: Type.String() }`). */
+	inputs: I;
+	/** Output properties as TypeBox schemas. */
+	outputs: O;
+	budget?: WorkflowBudget;
+	run: (ctx: WorkflowContext<InferSchema<I>>) => Promise<R>;
+}
+
+const NAME_PATTERN = /^[a-z0-9][a-z0-9-]*$/;
+
+export function workflow<I extends TProperties, O extends TProperties, R extends InferSchema<O>>(
+	spec: WorkflowSpec<I, O, NoUndeclaredKeys<R, InferSchema<O>>>,
+): WorkflowDefinition<I, O> {
+	const problems = checkSpec(spec as unknown as WorkflowSpec<TProperties, TProperties, unknown>);
+	if (problems.length > 0) {
+		const label = typeof spec?.name === "string" ? `Workflow "${spec.name}"` : "Workflow";
+		throw new Error(`${label} is not a valid definition:\n- ${problems.join("\n- ")}`);
+	}
+	return Object.freeze({
+		kind: "pi-workflow",
+		name: spec.name,
+		description: spec.description,
+		inputs: spec.inputs,
+		outputs: spec.outputs,
+		budget: spec.budget,
+		run: spec.run as WorkflowDefinition<I, O>["run"],
+	});
+}
+
+function checkSpec(spec: WorkflowSpec<TProperties, TProperties, unknown>): string[] {
+	if (typeof spec !== "object" || spec === null) return [`expected an object, got ${typeof spec}`];
+	const problems: string[] = [];
+	if (typeof spec.name !== "string" || !NAME_PATTERN.test(spec.name)) {
+		problems.push(
+			`name: expected lower-case words joined by "-" (like "review-change"), got ${JSON.stringify(spec.name)}`,
+		);
+	}
+	if (typeof spec.description !== "string" || spec.description.trim() === "") {
+		problems.push(`description: expected a non-empty string, got ${JSON.stringify(spec.description)}`);
+	}
+	for (const key of ["inputs", "outputs"] as const) {
+		const map = spec[key];
+		if (typeof map !== "object" || map === null || Array.isArray(map)) {
+			problems.push(`${key}: expected an object of TypeBox schemas ({ name: Type.String() }), got ${typeof map}`);
+			continue;
+		}
+		for (const [prop, schema] of Object.entries(map)) {
+			if (typeof schema !== "object" || schema === null) {
+				problems.push(`${key}.${prop}: expected a TypeBox schema, got ${typeof schema}`);
+			}
+		}
+	}
+	if (typeof spec.run !== "function")
+		problems.push(`run: expected an async function (ctx) => outputs, got ${typeof spec.run}`);
+	const budget = spec.budget;
+	if (budget !== undefined) {
+		for (const key of ["maxCost", "maxTokens"] as const) {
+			const limit = budget[key];
+			if (limit !== undefined && (typeof limit !== "number" || !(limit > 0))) {
+				problems.push(`budget.${key}: expected a number above 0, got ${JSON.stringify(limit)}`);
+			}
+		}
+	}
+	return problems;
+}
+
+/** Whether a value is a definition made by `workflow()` (used by loaders to check default exports). */
+export function isWorkflowDefinition(value: unknown): value is WorkflowDefinition {
+	return typeof value === "object" && value !== null && (value as { kind?: unknown }).kind === "pi-workflow";
+}

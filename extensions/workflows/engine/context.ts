@@ -1,0 +1,121 @@
+// The ctx a workflow's `run` receives: task, chain and parallel on top of the stage runner. Each call
+// works in a scope (graph frontier + abort signal); parallel branches get scopes of their own.
+
+import { ParallelError } from "../authoring/parallel-error.js";
+import { StageError } from "../authoring/stage-error.js";
+import type {
+	ChainOptions,
+	ParallelOptions,
+	ParallelStep,
+	StageResult,
+	TaskOptions,
+	TaskStep,
+	WorkflowContext,
+} from "../authoring/types.js";
+import { Frontier } from "./graph.js";
+import { createLimiter } from "./limiter.js";
+import type { Scope } from "./scope.js";
+import { runStage } from "./stage-runner.js";
+
+export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
+	const { services } = scope;
+	const ctx: WorkflowContext<I> = {
+		inputs,
+		runId: services.runId,
+		cwd: services.cwd,
+		runDir: services.paths.runDir,
+		task: (name: string, options: TaskOptions) => runStage(scope, name, options),
+		chain: (steps, options) => runChain(ctx, services.workflow, steps, options),
+		parallel: ((steps: readonly ParallelStep<I>[], options?: ParallelOptions) =>
+			runParallel(scope, inputs, steps, options)) as WorkflowContext<I>["parallel"],
+	};
+	return ctx;
+}
+
+async function runChain<I>(
+	ctx: WorkflowContext<I>,
+	workflow: string,
+	steps: readonly TaskStep[],
+	options: ChainOptions = {},
+): Promise<StageResult[]> {
+	if (!Array.isArray(steps))
+		throw new Error(`Workflow "${workflow}": chain expected an array of steps, got ${typeof steps}`);
+	const results: StageResult[] = [];
+	for (const step of steps) {
+		const previous = results.at(-1);
+		let prompt = String(step.prompt ?? "");
+		if (prompt.includes("{task}")) {
+			if (options.task === undefined) {
+				throw new StageError(workflow, step.name, `prompt uses {task} but the chain was given no "task" option`);
+			}
+			prompt = prompt.replaceAll("{task}", options.task);
+		}
+		const usesPrevious = prompt.includes("{previous}");
+		if (usesPrevious) prompt = prompt.replaceAll("{previous}", previous?.text ?? "");
+		// Without a {previous} placeholder the prior step still reaches this one as a handoff.
+		const handoff = !usesPrevious && previous && step.previous === undefined ? previous : step.previous;
+		const { name, ...taskOptions } = step;
+		results.push(await ctx.task(name, { ...taskOptions, prompt, previous: handoff }));
+	}
+	return results;
+}
+
+async function runParallel<I>(
+	scope: Scope,
+	inputs: I,
+	steps: readonly ParallelStep<I>[],
+	options: ParallelOptions = {},
+): Promise<unknown[]> {
+	const workflow = scope.services.workflow;
+	if (!Array.isArray(steps))
+		throw new Error(`Workflow "${workflow}": parallel expected an array of steps, got ${typeof steps}`);
+	const concurrency = options.concurrency ?? Math.max(1, steps.length);
+	if (!Number.isInteger(concurrency) || concurrency < 1) {
+		throw new Error(
+			`Workflow "${workflow}": parallel expected concurrency to be an integer from 1 and up, got ${JSON.stringify(options.concurrency)}`,
+		);
+	}
+	const failFast = options.failFast ?? true;
+	const group = new AbortController();
+	const signal = AbortSignal.any([scope.signal, group.signal]);
+	const snapshot = scope.frontier.take();
+	const frontiers = steps.map(() => new Frontier(snapshot));
+	const limit = createLimiter(concurrency);
+
+	const settled = await Promise.allSettled(
+		steps.map((step, index) =>
+			limit(async () => {
+				const branch: Scope = { services: scope.services, frontier: frontiers[index] as Frontier, signal };
+				if (signal.aborted)
+					throw new StageError(workflow, branchLabel(step, index), "not started: a sibling branch failed", true);
+				try {
+					if (typeof step === "function") return await step(createContext(branch, inputs));
+					const { name, ...taskOptions } = step;
+					return await runStage(branch, name, taskOptions);
+				} catch (error) {
+					if (failFast) group.abort();
+					throw error;
+				}
+			}),
+		),
+	);
+	for (const frontier of frontiers) scope.frontier.settle(...frontier.take());
+
+	const failures = settled.flatMap((outcome) => (outcome.status === "rejected" ? [toError(outcome.reason)] : []));
+	if (failures.length === 0)
+		return settled.map((outcome) => (outcome.status === "fulfilled" ? outcome.value : undefined));
+	if (failFast) {
+		// Report the failure that caused the stop, not the siblings it stopped.
+		throw failures.find((error) => !(error instanceof StageError && error.stopped)) ?? failures[0];
+	}
+	const results = settled.map((outcome) => (outcome.status === "fulfilled" ? outcome.value : undefined));
+	throw new ParallelError(workflow, results, failures);
+}
+
+function branchLabel<I>(step: ParallelStep<I>, index: number): string {
+	return typeof step === "function" ? `branch ${index + 1}` : step.name;
+}
+
+function toError(reason: unknown): Error {
+	return reason instanceof Error ? reason : new Error(String(reason));
+}

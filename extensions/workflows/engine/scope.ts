@@ -1,0 +1,41 @@
+// What the ctx calls of one run share: the run's services (journal, limiter, ids, models) and, per
+// scope, the graph frontier and the abort signal. Parallel branches get scopes of their own.
+
+import type { ExtensionUIContext, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import type { StageResult, Usage, WorkflowBudget } from "../authoring/types.js";
+import type { JournalEvent } from "../journal/events.js";
+import type { RunPaths } from "../journal/run-directory.js";
+import type { StageResourceOptions } from "../stages/stage-resources.js";
+import type { StageActivity } from "../stages/stage-session.js";
+import type { Frontier, StageIds } from "./graph.js";
+import type { Limiter } from "./limiter.js";
+
+export interface RunServices {
+	workflow: string;
+	runId: string;
+	paths: RunPaths;
+	cwd: string;
+	agentDir: string;
+	modelRegistry: ModelRegistry;
+	/** Model for stages that name none (`provider/id[:level]`). */
+	defaultModel?: string;
+	stageResources: StageResourceOptions;
+	uiContext?: ExtensionUIContext;
+	budget?: WorkflowBudget;
+	/** Run-wide limit on stage sessions in flight. */
+	limiter: Limiter;
+	ids: StageIds;
+	/** Completed stages, in completion order (fork sources). */
+	completed: StageResult[];
+	/** Usage of every settled stage so far. */
+	spent(): Usage;
+	/** Journals an event (durable at stage boundaries) and tells observers. */
+	record(event: JournalEvent, durable?: boolean): void;
+	activity(stageId: string, activity: StageActivity): void;
+}
+
+export interface Scope {
+	services: RunServices;
+	frontier: Frontier;
+	signal: AbortSignal;
+}

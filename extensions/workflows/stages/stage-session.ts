@@ -1,0 +1,155 @@
+// Runs one stage as a real Pi agent session in this process: its own transcript file, the host's model
+// registry and credentials, in-memory settings, an optional fork of an earlier stage's transcript.
+// Outcomes are data: a provider error, an abort or a bad tool list come back as `ok: false`.
+
+import { renameSync } from "node:fs";
+import { dirname } from "node:path";
+import type { AgentMessage } from "@mariozechner/pi-agent-core";
+import {
+	type AgentSession,
+	createAgentSession,
+	type ExtensionUIContext,
+	type ModelRegistry,
+	SessionManager,
+	SettingsManager,
+} from "@mariozechner/pi-coding-agent";
+import type { Usage } from "../authoring/types.js";
+import type { ResolvedModel } from "./model-spec.js";
+import { createStageResourceLoader, type StageResourceOptions } from "./stage-resources.js";
+import { usageOfMessages } from "./usage.js";
+
+/** Live progress of a stage, for widgets and status lines. */
+export type StageActivity =
+	| { type: "turn"; turn: number }
+	| { type: "tool_start"; tool: string }
+	| { type: "tool_end"; tool: string; isError: boolean };
+
+export interface StageSessionSpec {
+	cwd: string;
+	agentDir: string;
+	/** Transcript path for this stage. */
+	sessionFile: string;
+	/** Transcript of an earlier stage to continue from (`context: "fork"`). */
+	forkFrom?: string;
+	model: ResolvedModel;
+	tools?: readonly string[];
+	appendSystemPrompt?: string;
+	prompt: string;
+	modelRegistry: ModelRegistry;
+	resources: StageResourceOptions;
+	/** Dialogs raised by extensions inside the stage go here (the host's UI). */
+	uiContext?: ExtensionUIContext;
+	signal: AbortSignal;
+	onActivity?: (activity: StageActivity) => void;
+}
+
+export interface StageSessionOutcome {
+	ok: boolean;
+	/** Final assistant text (empty when the stage failed before answering). */
+	text: string;
+	error?: string;
+	aborted?: boolean;
+	usage: Usage;
+}
+
+export async function runStageSession(spec: StageSessionSpec): Promise<StageSessionOutcome> {
+	const settingsManager = SettingsManager.inMemory({ compaction: { enabled: true }, retry: { enabled: true } });
+	const resourceLoader = await createStageResourceLoader({
+		cwd: spec.cwd,
+		agentDir: spec.agentDir,
+		settingsManager,
+		resources: spec.resources,
+		appendSystemPrompt: spec.appendSystemPrompt,
+	});
+	const { session } = await createAgentSession({
+		cwd: spec.cwd,
+		agentDir: spec.agentDir,
+		modelRegistry: spec.modelRegistry,
+		authStorage: spec.modelRegistry.authStorage,
+		settingsManager,
+		resourceLoader,
+		sessionManager: openTranscript(spec),
+		model: spec.model.model,
+		thinkingLevel: spec.model.thinkingLevel ?? "off",
+		tools: spec.tools ? [...spec.tools] : undefined,
+	});
+	const startIndex = session.messages.length;
+	try {
+		const unknownTools = unknownToolNames(session, spec.tools);
+		if (unknownTools) return failure(unknownTools);
+		await session.bindExtensions({ uiContext: spec.uiContext });
+		return await promptUntilDone(session, spec, startIndex);
+	} finally {
+		session.dispose();
+	}
+}
+
+function openTranscript(spec: StageSessionSpec): SessionManager {
+	if (!spec.forkFrom) return SessionManager.open(spec.sessionFile, undefined, spec.cwd);
+	// forkFrom names the copy itself; move it to the stage's own transcript path.
+	const fork = SessionManager.forkFrom(spec.forkFrom, spec.cwd, dirname(spec.sessionFile));
+	const copied = fork.getSessionFile();
+	if (copied && copied !== spec.sessionFile) renameSync(copied, spec.sessionFile);
+	return SessionManager.open(spec.sessionFile, undefined, spec.cwd);
+}
+
+function unknownToolNames(session: AgentSession, requested: readonly string[] | undefined): string | undefined {
+	if (!requested) return undefined;
+	const available = session.getAllTools().map((tool) => tool.name);
+	const unknown = requested.filter((name) => !available.includes(name));
+	if (unknown.length === 0) return undefined;
+	return `unknown tool${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")} (available: ${available.join(", ")})`;
+}
+
+async function promptUntilDone(
+	session: AgentSession,
+	spec: StageSessionSpec,
+	startIndex: number,
+): Promise<StageSessionOutcome> {
+	if (spec.signal.aborted) return { ...failure("stopped before it started"), aborted: true };
+	const abort = () => void session.abort();
+	spec.signal.addEventListener("abort", abort, { once: true });
+	let turns = 0;
+	const unsubscribe = session.subscribe((event) => {
+		if (!spec.onActivity) return;
+		if (event.type === "turn_start") spec.onActivity({ type: "turn", turn: ++turns });
+		else if (event.type === "tool_execution_start") spec.onActivity({ type: "tool_start", tool: event.toolName });
+		else if (event.type === "tool_execution_end") {
+			spec.onActivity({ type: "tool_end", tool: event.toolName, isError: event.isError });
+		}
+	});
+	try {
+		await session.prompt(spec.prompt, { expandPromptTemplates: false });
+	} catch (error) {
+		return { ...failure(error instanceof Error ? error.message : String(error)), ...usageSince(session, startIndex) };
+	} finally {
+		unsubscribe();
+		spec.signal.removeEventListener("abort", abort);
+	}
+	const { usage } = usageSince(session, startIndex);
+	const last = lastAssistant(session.messages.slice(startIndex));
+	if (spec.signal.aborted || last?.stopReason === "aborted") {
+		return { ok: false, text: "", aborted: true, error: "stopped", usage };
+	}
+	if (!last) return { ok: false, text: "", error: "the model returned no answer", usage };
+	if (last.stopReason === "error") {
+		return { ok: false, text: "", error: last.errorMessage ?? "the provider returned an error", usage };
+	}
+	return { ok: true, text: session.getLastAssistantText() ?? "", usage };
+}
+
+function usageSince(session: AgentSession, startIndex: number): { usage: Usage } {
+	return { usage: usageOfMessages(session.messages.slice(startIndex)) };
+}
+
+function lastAssistant(messages: readonly AgentMessage[]) {
+	for (let i = messages.length - 1; i >= 0; i--) {
+		const message = messages[i];
+		if (message?.role === "assistant") return message;
+	}
+	return undefined;
+}
+
+function failure(error: string): StageSessionOutcome {
+	return { ok: false, text: "", error, usage: usageOfMessages([]) };
+}

@@ -1,0 +1,57 @@
+// Test harness: a temp project folder, an isolated agent dir, and a model registry whose only
+// provider is the scripted one. Everything else (sessions, files, journal) is real.
+
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import type { AnyWorkflowDefinition } from "../../extensions/workflows/authoring/types.js";
+import { type RunWorkflowOptions, runWorkflow, startWorkflow } from "../../extensions/workflows/engine/run.js";
+import {
+	createScriptedProvider,
+	type Script,
+	type ScriptedProvider,
+} from "../../extensions/workflows/testing/scripted-provider.js";
+
+export interface Harness {
+	cwd: string;
+	agentDir: string;
+	provider: ScriptedProvider;
+	modelRegistry: ModelRegistry;
+	run(
+		definition: AnyWorkflowDefinition,
+		inputs: unknown,
+		options?: Partial<RunWorkflowOptions>,
+	): ReturnType<typeof runWorkflow>;
+	start(
+		definition: AnyWorkflowDefinition,
+		inputs: unknown,
+		options?: Partial<RunWorkflowOptions>,
+	): ReturnType<typeof startWorkflow>;
+	cleanup(): void;
+}
+
+export function createHarness(script: Script, models: string[] = ["fast", "smart", "other"]): Harness {
+	const root = mkdtempSync(join(tmpdir(), "pi-workflows-test-"));
+	const cwd = join(root, "project");
+	const agentDir = join(root, "agent");
+	const provider = createScriptedProvider({ models, script });
+	const modelRegistry = ModelRegistry.inMemory(AuthStorage.inMemory());
+	modelRegistry.registerProvider("scripted", provider.config);
+	const base = (): RunWorkflowOptions => ({
+		cwd,
+		agentDir,
+		modelRegistry,
+		defaultModel: `scripted/${models[0]}`,
+	});
+	mkdirSync(cwd, { recursive: true });
+	return {
+		cwd,
+		agentDir,
+		provider,
+		modelRegistry,
+		run: (definition, inputs, options) => runWorkflow(definition, inputs, { ...base(), ...options }),
+		start: (definition, inputs, options) => startWorkflow(definition, inputs, { ...base(), ...options }),
+		cleanup: () => rmSync(root, { recursive: true, force: true }),
+	};
+}
