@@ -12,7 +12,7 @@ import { FileJournal, type JournalContents } from "../journal/journal.js";
 import { buildReport, type RunReport, writeReport } from "../journal/report.js";
 import { createRunDirectory, listArtifacts, newRunId, type RunPaths } from "../journal/run-directory.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
-import type { StageActivity } from "../stages/stage-session.js";
+import type { StageActivity, StageRetrySettings } from "../stages/stage-session.js";
 import { BudgetExceededError } from "./budget.js";
 import { createContext } from "./context.js";
 import { Frontier, StageIds } from "./graph.js";
@@ -38,6 +38,8 @@ export interface RunWorkflowOptions {
 	/** File the workflow came from, recorded in the journal. */
 	workflowFile?: string;
 	stageResources?: StageResourceOptions;
+	/** Pi's retries of transient provider errors in stages (default: on, Pi's defaults). */
+	retry?: StageRetrySettings;
 	/** Where dialogs raised inside stages go. */
 	uiContext?: ExtensionUIContext;
 	/** Progress: every journal event and live stage activity. */
@@ -123,6 +125,7 @@ export function startWorkflow(
 		modelRegistry: options.modelRegistry,
 		defaultModel: options.defaultModel,
 		stageResources: options.stageResources ?? {},
+		retry: options.retry,
 		uiContext: options.uiContext,
 		budget: definition.budget,
 		limiter,

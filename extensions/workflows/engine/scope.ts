@@ -6,7 +6,7 @@ import type { StageResult, Usage, WorkflowBudget } from "../authoring/types.js";
 import type { JournalEvent } from "../journal/events.js";
 import type { RunPaths } from "../journal/run-directory.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
-import type { StageActivity } from "../stages/stage-session.js";
+import type { StageActivity, StageRetrySettings } from "../stages/stage-session.js";
 import type { Frontier, StageIds } from "./graph.js";
 import type { Limiter } from "./limiter.js";
 
@@ -20,6 +20,7 @@ export interface RunServices {
 	/** Model for stages that name none (`provider/id[:level]`). */
 	defaultModel?: string;
 	stageResources: StageResourceOptions;
+	retry?: StageRetrySettings;
 	uiContext?: ExtensionUIContext;
 	budget?: WorkflowBudget;
 	/** Run-wide limit on stage sessions in flight. */

@@ -80,6 +80,7 @@ export async function runStage(scope: Scope, name: string, options: TaskOptions)
 			prompt: stage.prompt,
 			modelRegistry: services.modelRegistry,
 			resources: services.stageResources,
+			retry: services.retry,
 			uiContext: services.uiContext,
 			signal: scope.signal,
 			onActivity: (activity) => services.activity(id, activity),

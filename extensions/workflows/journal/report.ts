@@ -122,7 +122,8 @@ export function buildReport(journal: JournalContents, runDir: string, artifacts:
 				stage.durationMs = event.durationMs;
 				stage.error = event.error;
 				stage.attempts.push({ model: stage.model ?? "", ok: false, error: event.error });
-				if (!event.cancelled) report.errors.push(event.error);
+				if (!event.cancelled)
+					report.errors.push(`Workflow "${header.workflow}", stage "${event.stageId}": ${event.error}`);
 				break;
 			}
 			case "run_finished":

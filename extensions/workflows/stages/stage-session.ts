@@ -24,6 +24,12 @@ export type StageActivity =
 	| { type: "tool_start"; tool: string }
 	| { type: "tool_end"; tool: string; isError: boolean };
 
+export interface StageRetrySettings {
+	enabled?: boolean;
+	maxRetries?: number;
+	baseDelayMs?: number;
+}
+
 export interface StageSessionSpec {
 	cwd: string;
 	agentDir: string;
@@ -37,6 +43,8 @@ export interface StageSessionSpec {
 	prompt: string;
 	modelRegistry: ModelRegistry;
 	resources: StageResourceOptions;
+	/** Pi's transient-error retries (429, 5xx, overloaded); on by default with Pi's own defaults. */
+	retry?: StageRetrySettings;
 	/** Dialogs raised by extensions inside the stage go here (the host's UI). */
 	uiContext?: ExtensionUIContext;
 	signal: AbortSignal;
@@ -53,7 +61,11 @@ export interface StageSessionOutcome {
 }
 
 export async function runStageSession(spec: StageSessionSpec): Promise<StageSessionOutcome> {
-	const settingsManager = SettingsManager.inMemory({ compaction: { enabled: true }, retry: { enabled: true } });
+	// In-memory settings: a stage's model and thinking changes must never touch the user's settings file.
+	const settingsManager = SettingsManager.inMemory({
+		compaction: { enabled: true },
+		retry: { enabled: true, ...spec.retry },
+	});
 	const resourceLoader = await createStageResourceLoader({
 		cwd: spec.cwd,
 		agentDir: spec.agentDir,
