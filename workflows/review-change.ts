@@ -2,7 +2,7 @@
 // The scout's map travels as a file (file-only), so the reviewers start with fresh, small contexts.
 
 import { Type } from "typebox";
-import { workflow } from "../extensions/workflows/authoring/index.js";
+import { workflow } from "pi-workflows";
 
 export default workflow({
 	name: "review-change",

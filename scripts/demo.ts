@@ -1,0 +1,118 @@
+// `npm run demo`: runs the builtin review-change workflow end to end in a fresh temp project, against a
+// scripted demo model (no API key, no network), prints live progress, the outputs and the stage graph,
+// and where the run's report is. Exits non-zero when the run does not complete.
+
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import { type RunProgressEvent, startWorkflow } from "../extensions/workflows/engine/run.js";
+import { renderGraph } from "../extensions/workflows/journal/graph-text.js";
+import { formatCost, formatDuration } from "../extensions/workflows/journal/report-markdown.js";
+import { createScriptedProvider, type ScriptedRequest } from "../extensions/workflows/testing/scripted-provider.js";
+import reviewChange from "../workflows/review-change.js";
+
+// A throwaway project with one file to review, and an empty agent dir so ~/.pi is never read or written.
+const root = mkdtempSync(join(tmpdir(), "pi-workflows-demo-"));
+const cwd = join(root, "project");
+const agentDir = join(root, "agent");
+mkdirSync(join(cwd, "src"), { recursive: true });
+mkdirSync(agentDir);
+writeFileSync(
+	join(cwd, "src", "parser.ts"),
+	"export function parseList(text: string): string[] {\n\treturn text.split(',').slice(0, -1);\n}\n",
+);
+
+/** Plausible answers per stage; the scout first reads the file through Pi's real `read` tool. */
+function script(request: ScriptedRequest) {
+	const delayMs = 150 + Math.floor(Math.random() * 150);
+	switch (request.stage) {
+		case "scout":
+			if (!request.afterToolResult) {
+				return { delayMs, toolCalls: [{ name: "read", arguments: { path: "src/parser.ts" } }] };
+			}
+			return {
+				delayMs,
+				text: "# Scout map\n\n- src/parser.ts: `parseList` splits a comma-separated list.\n- Risk: `slice(0, -1)` drops the last item.",
+			};
+		case "correctness":
+			return {
+				delayMs,
+				text: "Correctness: `parseList('a,b')` returns ['a'], the last item is lost. Remove the slice.",
+			};
+		case "maintainability":
+			return {
+				delayMs,
+				text: "Maintainability: no test covers parseList; add one for empty and single-item input.",
+			};
+		case "synthesis":
+			return {
+				delayMs,
+				text: "Verdict: request changes.\n1. Fix the dropped last item in parseList (bug).\n2. Add tests for parseList.",
+			};
+		default:
+			return { delayMs, text: `No script for stage ${request.stage}.` };
+	}
+}
+
+const provider = createScriptedProvider({ models: ["fast", "smart"], script });
+const modelRegistry = ModelRegistry.inMemory(AuthStorage.inMemory());
+modelRegistry.registerProvider("demo", provider.config);
+
+const startedAt = Date.now();
+const stamp = () => `[${formatDuration(Date.now() - startedAt).padStart(6)}]`;
+const models = new Map<string, string>();
+
+function onEvent(progress: RunProgressEvent): void {
+	if (progress.type === "activity") {
+		const { activity, stageId } = progress;
+		if (activity.type === "tool_start") console.log(`${stamp()}   ${stageId}: tool ${activity.tool}`);
+		return;
+	}
+	const event = progress.event;
+	switch (event.type) {
+		case "run_started":
+			console.log(`${stamp()} run ${progress.runId} started: ${JSON.stringify(event.inputs)}`);
+			break;
+		case "stage_started": {
+			models.set(event.stageId, event.model);
+			const from = event.parents.length > 0 ? ` after ${event.parents.join(", ")}` : "";
+			console.log(`${stamp()} > ${event.stageId} started on ${event.model}${from}`);
+			break;
+		}
+		case "stage_completed": {
+			const { usage, model, durationMs } = event.result;
+			console.log(
+				`${stamp()} + ${event.stageId} completed on ${model}: ${usage.totalTokens} tokens, ` +
+					`${formatCost(usage.cost)}, ${formatDuration(durationMs)}`,
+			);
+			break;
+		}
+		case "stage_failed":
+			console.log(`${stamp()} x ${event.stageId} failed on ${models.get(event.stageId)}: ${event.error}`);
+			break;
+		case "run_finished":
+			console.log(`${stamp()} run finished: ${event.status}`);
+			break;
+	}
+}
+
+console.log(`pi-workflows demo: review-change in ${cwd}\n`);
+const run = startWorkflow(
+	reviewChange,
+	{ target: "the demo change (src/parser.ts)", reviewerModel: "demo/smart:high" },
+	{ cwd, agentDir, modelRegistry, defaultModel: "demo/fast", onEvent },
+);
+const report = await run.done;
+
+console.log(`\nStatus: ${report.status}${report.reason ? ` (${report.reason})` : ""}`);
+console.log(
+	`Usage: ${report.usage.totalTokens} tokens, ${report.usage.turns} turns, ${report.usage.toolCalls} tool calls, ` +
+		`${formatCost(report.usage.cost)}`,
+);
+for (const error of report.errors) console.log(`Error: ${error}`);
+console.log(`\nOutputs:\n${JSON.stringify(report.outputs ?? {}, null, 2)}`);
+const nodes = report.stages.map((stage) => ({ ...stage, label: `${stage.status}, ${stage.model ?? "no model"}` }));
+console.log(`\nGraph:\n${renderGraph(nodes).join("\n")}`);
+console.log(`\nReport:\n  ${run.paths.reportJson}\n  ${run.paths.reportMd}`);
+process.exitCode = report.status === "completed" ? 0 : 1;
