@@ -4,7 +4,9 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
 	// Builtin workflows import the package by name, as user workflows do.
-	resolve: { alias: { "pi-workflows": fileURLToPath(new URL("./extensions/workflows/authoring/index.ts", import.meta.url)) } },
+	resolve: {
+		alias: { "pi-workflows": fileURLToPath(new URL("./extensions/workflows/authoring/index.ts", import.meta.url)) },
+	},
 	test: {
 		include: ["tests/**/*.test.ts"],
 		testTimeout: 60_000,

@@ -1,8 +1,8 @@
 // Builtin: scout a change, review it in parallel for correctness and maintainability, then synthesize.
 // The scout's map travels as a file (file-only), so the reviewers start with fresh, small contexts.
 
-import { Type } from "typebox";
 import { workflow } from "pi-workflows";
+import { Type } from "typebox";
 
 export default workflow({
 	name: "review-change",

@@ -72,7 +72,10 @@ export class WorkflowCatalog {
 	}
 
 	find(name: string): CatalogEntry | undefined {
-		return this.entries.find((entry) => entry.name === name) ?? this.entries.find((entry) => basename(entry.file, ".ts") === name);
+		return (
+			this.entries.find((entry) => entry.name === name) ??
+			this.entries.find((entry) => basename(entry.file, ".ts") === name)
+		);
 	}
 }
 
@@ -117,10 +120,15 @@ function readWorkflowSettings(cwd: string, agentDir: string): { user: string[]; 
 		try {
 			const paths = JSON.parse(readFileSync(file, "utf8"))?.workflows?.paths;
 			if (!Array.isArray(paths)) return [];
-			return paths.filter((p): p is string => typeof p === "string").map((p) => (isAbsolute(p) ? p : resolve(base, p)));
+			return paths
+				.filter((p): p is string => typeof p === "string")
+				.map((p) => (isAbsolute(p) ? p : resolve(base, p)));
 		} catch {
 			return [];
 		}
 	};
-	return { user: read(join(agentDir, "settings.json"), agentDir), project: read(join(cwd, ".pi", "settings.json"), cwd) };
+	return {
+		user: read(join(agentDir, "settings.json"), agentDir),
+		project: read(join(cwd, ".pi", "settings.json"), cwd),
+	};
 }

@@ -34,7 +34,10 @@ export async function loadWorkflowFile(path: string): Promise<LoadResult> {
 	}
 	if (!isWorkflowDefinition(loaded)) {
 		const got = loaded === undefined ? "nothing" : typeof loaded;
-		return { ok: false, error: `expected a default export made with workflow({...}) from "pi-workflows", got ${got}` };
+		return {
+			ok: false,
+			error: `expected a default export made with workflow({...}) from "pi-workflows", got ${got}`,
+		};
 	}
 	return { ok: true, definition: loaded };
 }

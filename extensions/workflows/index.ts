@@ -1,0 +1,51 @@
+// The pi-workflows extension entry: wiring only. Registers the `workflow` tool, the `/workflow`
+// command and the --trust-workflows flag, and binds the live run view to the current session.
+
+import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
+import { completionText } from "./surface/format.js";
+import { runManager } from "./surface/run-manager.js";
+import { createRunView } from "./surface/widget.js";
+import { registerWorkflowCommand } from "./surface/workflow-command.js";
+import { TRUST_FLAG, WorkflowService } from "./surface/workflow-service.js";
+import { registerWorkflowTool } from "./surface/workflow-tool.js";
+
+export default function piWorkflows(pi: ExtensionAPI): void {
+	const service = new WorkflowService(pi);
+	let cwd = process.cwd();
+	let view: ReturnType<typeof createRunView> | undefined;
+
+	pi.registerFlag(TRUST_FLAG, {
+		description: "Allow project workflow files (.pi/workflows) to run without asking (headless modes)",
+		type: "boolean",
+		default: false,
+	});
+	registerWorkflowTool(pi, service);
+	registerWorkflowCommand(pi, service, () => cwd);
+
+	pi.on("session_start", async (_event, ctx: ExtensionContext) => {
+		cwd = ctx.cwd;
+		view?.dispose();
+		const manager = runManager();
+		view = ctx.hasUI ? createRunView(manager, ctx) : undefined;
+		// Runs outlive sessions: the newest session's UI and chat receive their progress and results.
+		manager.setListener((run, ended) => {
+			view?.refresh();
+			if (!ended || !run.final || !ctx.hasUI) return;
+			pi.sendMessage(
+				{
+					customType: "workflow-run",
+					content: completionText(run.final, run.cwd),
+					display: true,
+					details: { runId: run.run.runId, status: run.final.status },
+				},
+				{ triggerTurn: run.startedBy === "model", deliverAs: "followUp" },
+			);
+		});
+		view?.refresh();
+		void service.catalog(ctx.cwd).catch(() => undefined);
+	});
+
+	pi.on("session_shutdown", async () => {
+		view?.dispose();
+	});
+}

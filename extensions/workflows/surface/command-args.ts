@@ -1,0 +1,59 @@
+// Parses `/workflow` arguments: words with "double" or 'single' quotes, and `run` inputs given as
+// key=value pairs (values parsed as JSON when they parse, else kept as strings) or one JSON object.
+
+export function splitWords(text: string): string[] {
+	const words: string[] = [];
+	let current = "";
+	let quote: string | undefined;
+	let inWord = false;
+	for (const char of text) {
+		if (quote) {
+			if (char === quote) quote = undefined;
+			else current += char;
+		} else if (char === '"' || char === "'") {
+			quote = char;
+			inWord = true;
+		} else if (/\s/.test(char)) {
+			if (inWord) words.push(current);
+			current = "";
+			inWord = false;
+		} else {
+			current += char;
+			inWord = true;
+		}
+	}
+	if (inWord) words.push(current);
+	return words;
+}
+
+export type ParsedInputs = { ok: true; inputs: Record<string, unknown> } | { ok: false; error: string };
+
+/** Inputs after the workflow name: a JSON object, or key=value words. */
+export function parseInputs(rest: string): ParsedInputs {
+	const trimmed = rest.trim();
+	if (trimmed === "") return { ok: true, inputs: {} };
+	if (trimmed.startsWith("{")) {
+		try {
+			const value = JSON.parse(trimmed);
+			if (typeof value === "object" && value !== null && !Array.isArray(value)) return { ok: true, inputs: value };
+		} catch (error) {
+			return { ok: false, error: `inputs: expected a JSON object, got invalid JSON (${(error as Error).message})` };
+		}
+		return { ok: false, error: "inputs: expected a JSON object" };
+	}
+	const inputs: Record<string, unknown> = {};
+	for (const word of splitWords(trimmed)) {
+		const eq = word.indexOf("=");
+		if (eq <= 0) return { ok: false, error: `inputs: expected key=value, got "${word}"` };
+		inputs[word.slice(0, eq)] = parseValue(word.slice(eq + 1));
+	}
+	return { ok: true, inputs };
+}
+
+function parseValue(text: string): unknown {
+	try {
+		return JSON.parse(text);
+	} catch {
+		return text;
+	}
+}

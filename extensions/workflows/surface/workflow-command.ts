@@ -1,0 +1,143 @@
+// The `/workflow` command: list (default), run, status, show, cancel, reload, with completion for
+// subcommands, workflow names and run ids. UI modes answer with notifications; headless modes print.
+
+import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
+import { checkInputs } from "../authoring/validate.js";
+import { parseInputs, splitWords } from "./command-args.js";
+import { formatRunDetails, formatRunLine, formatWorkflowList } from "./format.js";
+import { runManager } from "./run-manager.js";
+import { printHeadless, type WorkflowService } from "./workflow-service.js";
+
+const SUBCOMMANDS = {
+	list: "List the workflows (default)",
+	run: "run <name> [key=value ... | JSON]: start a workflow",
+	status: "status [run]: all runs, or one",
+	show: "show <run>: stages, models, durations, cost and the graph",
+	cancel: "cancel <run>: stop a run",
+	reload: "Rescan workflow files",
+} as const;
+
+type Subcommand = keyof typeof SUBCOMMANDS;
+
+export function registerWorkflowCommand(pi: ExtensionAPI, service: WorkflowService, lastCwd: () => string): void {
+	pi.registerCommand("workflow", {
+		description: "Run and watch workflows: list, run, status, show, cancel, reload",
+		getArgumentCompletions: (prefix) => completions(prefix, service, lastCwd()),
+		handler: async (args, ctx) => {
+			try {
+				await handle(args, ctx, service);
+			} catch (error) {
+				report(ctx, error instanceof Error ? error.message : String(error), "error");
+			}
+		},
+	});
+}
+
+async function handle(args: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
+	const trimmed = args.trim();
+	const [first = "list"] = splitWords(trimmed);
+	const rest = trimmed.slice(trimmed.indexOf(first) + first.length).trim();
+	if (!(first in SUBCOMMANDS)) {
+		throw new Error(`Unknown subcommand "${first}": expected one of ${Object.keys(SUBCOMMANDS).join(", ")}`);
+	}
+	switch (first as Subcommand) {
+		case "list":
+			return report(ctx, formatWorkflowList((await service.catalog(ctx.cwd)).list()));
+		case "reload": {
+			const catalog = await service.reload(ctx.cwd);
+			return report(
+				ctx,
+				`Reloaded: ${catalog.list().length} workflow files.\n${formatWorkflowList(catalog.list())}`,
+			);
+		}
+		case "run":
+			return runCommand(rest, ctx, service);
+		case "status": {
+			if (rest) return report(ctx, formatRunLine(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest))));
+			const ids = runManager().allRunIds(ctx.cwd);
+			return report(
+				ctx,
+				ids.length
+					? ids.map((id) => formatRunLine(runManager().report(ctx.cwd, id))).join("\n")
+					: "No workflow runs yet.",
+			);
+		}
+		case "show": {
+			if (!rest) throw new Error("show needs a run id (or a unique prefix)");
+			return report(
+				ctx,
+				formatRunDetails(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest)), ctx.cwd),
+			);
+		}
+		case "cancel": {
+			if (!rest) throw new Error("cancel needs a run id (or a unique prefix)");
+			const runId = runManager().resolve(ctx.cwd, rest);
+			const live = runManager().get(runId);
+			if (!live || live.final) throw new Error(`Run ${runId} is not running in this process; nothing to cancel.`);
+			live.run.cancel("cancelled by the user");
+			const final = await live.run.done;
+			return report(ctx, `Run ${runId} ${final.status}.`);
+		}
+	}
+}
+
+async function runCommand(rest: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
+	const [name] = splitWords(rest);
+	if (!name) throw new Error("run needs a workflow name: /workflow run <name> [key=value ... | JSON]");
+	const parsed = parseInputs(rest.slice(rest.indexOf(name) + name.length));
+	if (!parsed.ok) throw new Error(`Workflow "${name}": ${parsed.error}`);
+	const definition = await service.resolve(name, ctx);
+	const inputs = parsed.inputs;
+	if (ctx.hasUI) {
+		// Ask for missing required inputs instead of failing.
+		for (const [key, schema] of Object.entries(definition.inputs)) {
+			if (inputs[key] !== undefined || (schema as { "~optional"?: boolean })["~optional"]) continue;
+			const answer = await ctx.ui.input(
+				`Workflow "${name}": input "${key}"`,
+				(schema as { description?: string }).description,
+			);
+			if (answer === undefined)
+				throw new Error(`Workflow "${name}": no value for input "${key}"; nothing was started.`);
+			const inputParse = parseInputs(`${key}=${JSON.stringify(answer)}`);
+			inputs[key] = inputParse.ok ? inputParse.inputs[key] : answer;
+		}
+	}
+	const problems = checkInputs(definition.inputs, inputs);
+	if (problems.length > 0) throw new Error(`Workflow "${name}": invalid inputs:\n- ${problems.join("\n- ")}`);
+	const { managed } = await service.start(definition, inputs, ctx, "user");
+	if (ctx.hasUI) report(ctx, `Started workflow "${name}" as run ${managed.run.runId}.`);
+}
+
+function report(ctx: ExtensionCommandContext, text: string, level: "info" | "error" = "info"): void {
+	if (ctx.hasUI) {
+		ctx.ui.notify(text, level);
+		return;
+	}
+	if (level === "error") {
+		process.stderr.write(`${text}\n`);
+		process.exitCode = 1;
+		return;
+	}
+	printHeadless(text);
+}
+
+function completions(prefix: string, service: WorkflowService, cwd: string) {
+	const words = prefix.split(/\s+/);
+	if (words.length <= 1) {
+		const items = Object.entries(SUBCOMMANDS)
+			.filter(([name]) => name.startsWith(words[0] ?? ""))
+			.map(([name, description]) => ({ value: name, label: name, description }));
+		return items.length > 0 ? items : null;
+	}
+	const [sub, partial = ""] = words;
+	let candidates: string[] = [];
+	if (sub === "run" && words.length === 2) {
+		candidates = service.cachedNames(cwd);
+	} else if ((sub === "status" || sub === "show" || sub === "cancel") && words.length === 2) {
+		candidates = runManager().allRunIds(cwd);
+	}
+	const items = candidates
+		.filter((value) => value.startsWith(partial))
+		.map((value) => ({ value: `${sub} ${value}`, label: value }));
+	return items.length > 0 ? items : null;
+}

@@ -1,0 +1,95 @@
+// Runs the real `pi` CLI offline: an isolated agent dir, the scripted provider extension, this
+// package loaded with -e, and a script module that decides every model answer.
+
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { ScriptedRequest } from "../../extensions/workflows/testing/scripted-provider.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const PACKAGE_ROOT = resolve(here, "..", "..");
+const PI_CLI = join(PACKAGE_ROOT, "node_modules", "@mariozechner", "pi-coding-agent", "dist", "cli.js");
+const PROVIDER_EXTENSION = join(here, "scripted-provider-extension.ts");
+
+export interface PiSandbox {
+	root: string;
+	cwd: string;
+	agentDir: string;
+	/** Runs pi to its exit with the given arguments. */
+	run(
+		args: string[],
+		options?: { env?: Record<string, string> },
+	): Promise<{ code: number | null; stdout: string; stderr: string }>;
+	/** Arguments common to every pi invocation (extensions and model). */
+	baseArgs: string[];
+	env: NodeJS.ProcessEnv;
+	/** Model requests made so far by every pi process of this sandbox. */
+	calls(): ScriptedRequest[];
+	cleanup(): void;
+}
+
+/** `script` is the source of a module exporting `script: Script`. */
+export function createPiSandbox(scriptSource: string): PiSandbox {
+	const root = mkdtempSync(join(tmpdir(), "pi-workflows-e2e-"));
+	const cwd = join(root, "project");
+	const agentDir = join(root, "agent");
+	mkdirSync(cwd, { recursive: true });
+	mkdirSync(agentDir, { recursive: true });
+	const scriptFile = join(root, "script.mjs");
+	writeFileSync(scriptFile, scriptSource);
+	const callsFile = join(root, "calls.jsonl");
+	const env: NodeJS.ProcessEnv = {
+		...process.env,
+		PI_CODING_AGENT_DIR: agentDir,
+		PI_OFFLINE: "1",
+		PI_WORKFLOWS_TEST_SCRIPT: scriptFile,
+		PI_WORKFLOWS_TEST_CALLS: callsFile,
+	};
+	const baseArgs = [
+		"--no-extensions",
+		"-e",
+		PROVIDER_EXTENSION,
+		"-e",
+		PACKAGE_ROOT,
+		"--model",
+		"scripted/fast",
+		"--no-session",
+	];
+	return {
+		root,
+		cwd,
+		agentDir,
+		baseArgs,
+		env,
+		run: (args, options) =>
+			new Promise((resolvePromise, reject) => {
+				const child = spawn(process.execPath, [PI_CLI, ...baseArgs, ...args], {
+					cwd,
+					env: { ...env, ...options?.env },
+					stdio: ["ignore", "pipe", "pipe"],
+				});
+				let stdout = "";
+				let stderr = "";
+				child.stdout.on("data", (chunk) => {
+					stdout += chunk;
+				});
+				child.stderr.on("data", (chunk) => {
+					stderr += chunk;
+				});
+				child.on("error", reject);
+				child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
+			}),
+		calls: () =>
+			existsSync(callsFile)
+				? readFileSync(callsFile, "utf8")
+						.split("\n")
+						.filter(Boolean)
+						.map((line) => JSON.parse(line))
+				: [],
+		cleanup: () => rmSync(root, { recursive: true, force: true }),
+	};
+}
+
+export { PI_CLI };
