@@ -1,0 +1,165 @@
+// End to end with the real `pi` CLI in print mode: the scripted provider is the only fake.
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createPiSandbox, type PiSandbox } from "./support/pi-cli.js";
+
+const ANSWER_BY_STAGE = `export const script = (r) => r.stage ? "answer of " + r.stage : "no stage";`;
+
+function runLine(stdout: string): { runId: string; status: string; report: string } {
+	const match = /workflow run (\S+) (\S+) (\S+report\.json)/.exec(stdout);
+	if (!match) throw new Error(`no summary line in: ${stdout}`);
+	return { runId: match[1] as string, status: match[2] as string, report: match[3] as string };
+}
+
+describe("pi -p /workflow", () => {
+	let sandbox: PiSandbox;
+	afterEach(() => sandbox?.cleanup());
+
+	it("runs a builtin with key=value inputs, writes report.json and exits 0", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const result = await sandbox.run(["-p", '/workflow run review-change target="PR 12"']);
+		expect(result.code).toBe(0);
+		const line = runLine(result.stdout);
+		expect(line.status).toBe("completed");
+		const report = JSON.parse(readFileSync(line.report, "utf8"));
+		expect(report.status).toBe("completed");
+		expect(report.inputs).toEqual({ target: "PR 12" });
+		expect(report.outputs).toEqual({ result: "answer of synthesis" });
+		expect(report.stages).toHaveLength(4);
+		expect(
+			sandbox
+				.calls()
+				.map((call) => call.stage)
+				.sort(),
+		).toEqual(["correctness", "maintainability", "scout", "synthesis"]);
+	});
+
+	it("exits non-zero when the run fails, and still writes the report", async () => {
+		sandbox = createPiSandbox(
+			`export const script = (r) => r.stage === "scout" ? { error: "401 invalid api key" } : "fine";`,
+		);
+		const result = await sandbox.run(["-p", "/workflow run review-change target=x"]);
+		expect(result.code).toBe(1);
+		const line = runLine(result.stdout);
+		expect(line.status).toBe("failed");
+		const report = JSON.parse(readFileSync(line.report, "utf8"));
+		expect(report.errors).toEqual(['Workflow "review-change", stage "scout": 401 invalid api key']);
+	});
+
+	it("errors on missing inputs, naming them, and starts nothing", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const result = await sandbox.run(["-p", "/workflow run review-change"]);
+		expect(result.code).toBe(1);
+		expect(result.stderr).toContain('Workflow "review-change": invalid inputs:');
+		expect(result.stderr).toContain('missing required input "target" (expected string)');
+		expect(existsSync(join(sandbox.cwd, ".pi/workflows/runs"))).toBe(false);
+	});
+
+	it("suggests close names for an unknown workflow", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const result = await sandbox.run(["-p", "/workflow run review-chnage target=x"]);
+		expect(result.code).toBe(1);
+		expect(result.stderr).toContain('Unknown workflow "review-chnage". Did you mean "review-change"?');
+	});
+
+	it("refuses an untrusted project workflow, and runs it with --trust-workflows", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		mkdirSync(join(sandbox.cwd, ".pi/workflows"), { recursive: true });
+		writeFileSync(
+			join(sandbox.cwd, ".pi/workflows/hello.ts"),
+			[
+				'import { workflow } from "pi-workflows";',
+				'import { Type } from "typebox";',
+				"export default workflow({",
+				'  name: "hello", description: "greets", inputs: { who: Type.String() }, outputs: { text: Type.String() },',
+				'  run: async (ctx) => ({ text: (await ctx.task("greet", { prompt: `Greet ${ctx.inputs.who}` })).text }),',
+				"});",
+			].join("\n"),
+		);
+		const refused = await sandbox.run(["-p", "/workflow run hello who=Ada"]);
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toContain("is code from this repository and is not trusted yet");
+		expect(refused.stderr).toContain("--trust-workflows");
+		expect(sandbox.calls()).toHaveLength(0);
+
+		const trusted = await sandbox.run(["--trust-workflows", "-p", "/workflow run hello who=Ada"]);
+		expect(trusted.code).toBe(0);
+		expect(runLine(trusted.stdout).status).toBe("completed");
+		expect(sandbox.calls()[0]?.transcript[0]).toContain("Greet Ada");
+
+		const byEnv = await sandbox.run(["-p", "/workflow run hello who=Bob"], { env: { PI_WORKFLOWS_TRUST: "1" } });
+		expect(byEnv.code).toBe(0);
+	});
+
+	it("lists a broken workflow file with its error while the others still run", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const userWorkflows = join(sandbox.agentDir, "workflows");
+		mkdirSync(userWorkflows, { recursive: true });
+		writeFileSync(join(userWorkflows, "broken.ts"), "export default workflow({ name: ");
+		writeFileSync(join(userWorkflows, "not-a-workflow.ts"), "export default 42;");
+		const list = await sandbox.run(["-p", "/workflow list"]);
+		expect(list.code).toBe(0);
+		expect(list.stdout).toMatch(/broken\s+\[user\] ERROR could not load/);
+		expect(list.stdout).toMatch(/not-a-workflow\s+\[user\] ERROR expected a default export made with workflow/);
+		expect(list.stdout).toMatch(/review-change\s+\[builtin\]/);
+		const run = await sandbox.run(["-p", "/workflow run review-change target=x"]);
+		expect(runLine(run.stdout).status).toBe("completed");
+	});
+});
+
+describe("the workflow tool in print mode", () => {
+	let sandbox: PiSandbox;
+	afterEach(() => sandbox?.cleanup());
+
+	it("runs a dynamic 3-step spec and the model's next call sees the result in the same turn", async () => {
+		sandbox = createPiSandbox(`
+export const script = (r) => {
+	if (r.stage) return "STAGE-OUTPUT(" + r.stage + ")";
+	if (!r.afterToolResult) {
+		return { toolCalls: [{ name: "workflow", arguments: { action: "run", spec: {
+			name: "triage", description: "plan, check twice, conclude",
+			steps: [
+				{ name: "plan", prompt: "Plan the triage" },
+				{ parallel: [ { name: "check-a", prompt: "Check A" }, { name: "check-b", prompt: "Check B" } ] },
+			],
+		} } }] };
+	}
+	return "MODEL SAW: " + r.lastMessage;
+};`);
+		const result = await sandbox.run(["-p", "Triage the bug"]);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toContain("MODEL SAW:");
+		expect(result.stdout).toContain('Workflow "triage" run');
+		expect(result.stdout).toContain("STAGE-OUTPUT(check-a)");
+		expect(result.stdout).toContain("STAGE-OUTPUT(check-b)");
+		const stages = sandbox
+			.calls()
+			.filter((call) => call.stage)
+			.map((call) => call.stage);
+		expect(stages.sort()).toEqual(["check-a", "check-b", "plan"]);
+		// Both checks got the plan as their handoff.
+		const checkA = sandbox.calls().find((call) => call.stage === "check-a");
+		expect(checkA?.transcript[0]).toContain("STAGE-OUTPUT(plan)");
+	});
+
+	it("reports an invalid spec with every problem and its path, starting nothing", async () => {
+		sandbox = createPiSandbox(`
+export const script = (r) => {
+	if (!r.afterToolResult) {
+		return { toolCalls: [{ name: "workflow", arguments: { action: "run", spec: {
+			name: "Bad Name", steps: [ { name: "a" }, { parallel: [ { name: "a", prompt: "x", outputMode: "file-only" } ] } ],
+		} } }] };
+	}
+	return "ERR: " + r.lastMessage;
+};`);
+		const result = await sandbox.run(["-p", "Go"]);
+		expect(result.stdout).toContain('Invalid workflow spec "Bad Name":');
+		expect(result.stdout).toContain('name: expected lower-case words joined by "-", got "Bad Name"');
+		expect(result.stdout).toContain("steps[0].prompt: expected a non-empty string, got undefined");
+		expect(result.stdout).toContain('steps[1].parallel[0].name: "a" is already used at steps[0]');
+		expect(result.stdout).toContain('steps[1].parallel[0].outputMode: "file-only" needs "output"');
+		expect(existsSync(join(sandbox.cwd, ".pi/workflows/runs"))).toBe(false);
+	});
+});
