@@ -58,7 +58,12 @@ describe("dynamic workflow specs", () => {
 				{
 					parallel: [
 						{ name: "fast-check", prompt: "Quick check" },
-						{ sequence: [{ name: "deep-1", prompt: "Deep one" }, { name: "deep-2", prompt: "Deep two" }] },
+						{
+							sequence: [
+								{ name: "deep-1", prompt: "Deep one" },
+								{ name: "deep-2", prompt: "Deep two" },
+							],
+						},
 					],
 					concurrency: 2,
 				},
