@@ -26,6 +26,7 @@ export default function piWorkflows(pi: ExtensionAPI): void {
 		cwd = ctx.cwd;
 		view?.dispose();
 		const manager = runManager();
+		manager.modelRegistry = ctx.modelRegistry;
 		view = ctx.hasUI ? createRunView(manager, ctx) : undefined;
 		// Runs outlive sessions: the newest session's UI and chat receive their progress and results.
 		manager.setListener((run, ended) => {

@@ -24,8 +24,9 @@ export const DEFAULT_CONCURRENCY = 4;
 export interface RunWorkflowOptions {
 	/** Project directory: stages work here and the run directory is created under it. */
 	cwd: string;
-	/** The host's model registry (providers, models.json, credentials). */
-	modelRegistry: ModelRegistry;
+	/** The host's model registry (providers, models.json, credentials), or a getter for the current one:
+	 * a host that replaces its registry mid-run (Pi on /new or /reload) hands later stages the new one. */
+	modelRegistry: ModelRegistry | (() => ModelRegistry);
 	/** Model for stages that name none, as `provider/id[:level]`. */
 	defaultModel?: string;
 	/** Pi's agent directory for the user's resources (default: Pi's, honouring PI_CODING_AGENT_DIR). */
@@ -116,13 +117,14 @@ export function startWorkflow(
 		abort.abort();
 	};
 
+	const registry = options.modelRegistry as ModelRegistry;
 	const services: RunServices = {
 		workflow: definition.name,
 		runId,
 		paths,
 		cwd: options.cwd,
 		agentDir: options.agentDir ?? getAgentDir(),
-		modelRegistry: options.modelRegistry,
+		modelRegistry: typeof options.modelRegistry === "function" ? options.modelRegistry : () => registry,
 		defaultModel: options.defaultModel,
 		stageResources: options.stageResources ?? {},
 		retry: options.retry,

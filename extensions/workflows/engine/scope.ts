@@ -16,7 +16,8 @@ export interface RunServices {
 	paths: RunPaths;
 	cwd: string;
 	agentDir: string;
-	modelRegistry: ModelRegistry;
+	/** The model registry to resolve the next stage's model with (the host's current one). */
+	modelRegistry: () => ModelRegistry;
 	/** Model for stages that name none (`provider/id[:level]`). */
 	defaultModel?: string;
 	stageResources: StageResourceOptions;

@@ -78,7 +78,7 @@ export async function runStage(scope: Scope, name: string, options: TaskOptions)
 			tools: options.tools,
 			appendSystemPrompt: options.systemPrompt,
 			prompt: stage.prompt,
-			modelRegistry: services.modelRegistry,
+			modelRegistry: services.modelRegistry(),
 			resources: services.stageResources,
 			retry: services.retry,
 			uiContext: services.uiContext,
@@ -138,7 +138,7 @@ function prepareStage(scope: Scope, id: string, rawName: unknown, options: TaskO
 	const spec = options.model ?? services.defaultModel;
 	if (!spec)
 		return { ok: false, error: `model: none given and the run has no default model; set "model" to "provider/id"` };
-	const model = resolveModelSpec(spec, services.modelRegistry);
+	const model = resolveModelSpec(spec, services.modelRegistry());
 	if (!model.ok) return model;
 	const roots = { cwd: services.cwd, runDir: services.paths.runDir, artifactsDir: services.paths.artifactsDir };
 	let outputPath: string | undefined;

@@ -2,6 +2,7 @@
 // so /new, /resume, /fork and /reload never kill or orphan a running workflow: the new extension
 // instance finds the same manager and rebinds its UI to it.
 
+import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import { type RunProgressEvent, type RunWorkflowOptions, startWorkflow, type WorkflowRun } from "../engine/run.js";
 import type { RunReport } from "../journal/report.js";
@@ -34,6 +35,8 @@ export type RunListener = (run: ManagedRun, ended: boolean) => void;
 export class RunManager {
 	private readonly runs = new Map<string, ManagedRun>();
 	private listener: RunListener | undefined;
+	/** The current session's model registry; runs resolve later stages' models with it. */
+	modelRegistry: ModelRegistry | undefined;
 
 	start(
 		definition: AnyWorkflowDefinition,
@@ -41,25 +44,25 @@ export class RunManager {
 		options: RunWorkflowOptions,
 		startedBy: ManagedRun["startedBy"],
 	): ManagedRun {
-		let managed: ManagedRun | undefined;
-		const onEvent = (event: RunProgressEvent) => {
-			if (managed) this.track(managed, event);
-			options.onEvent?.(event);
-		};
-		const run = startWorkflow(definition, inputs, { ...options, onEvent });
-		managed = {
-			run,
+		// The record exists before the run starts: its first events arrive before startWorkflow returns.
+		const managed = {
 			workflow: definition.name,
 			startedBy,
 			startedAt: Date.now(),
 			cwd: options.cwd,
 			stages: new Map(),
+		} as Omit<ManagedRun, "run"> as ManagedRun;
+		const onEvent = (event: RunProgressEvent) => {
+			this.track(managed, event);
+			options.onEvent?.(event);
 		};
+		managed.run = startWorkflow(definition, inputs, { ...options, onEvent });
+		const run = managed.run;
 		this.runs.set(run.runId, managed);
-		const settled = managed;
+		this.emit(managed, false);
 		void run.done.then((report) => {
-			settled.final = report;
-			this.emit(settled, true);
+			managed.final = report;
+			this.emit(managed, true);
 		});
 		return managed;
 	}
@@ -124,6 +127,7 @@ export class RunManager {
 	}
 
 	private emit(run: ManagedRun, ended: boolean): void {
+		if (!run.run) return;
 		try {
 			this.listener?.(run, ended);
 		} catch {

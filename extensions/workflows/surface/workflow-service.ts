@@ -106,7 +106,7 @@ export class WorkflowService {
 			inputs,
 			{
 				cwd: ctx.cwd,
-				modelRegistry: ctx.modelRegistry,
+				modelRegistry: () => runManager().modelRegistry ?? ctx.modelRegistry,
 				defaultModel: model && level && level !== "off" ? `${model}:${level}` : model,
 				uiContext: ctx.hasUI ? ctx.ui : undefined,
 			},

@@ -1,12 +1,14 @@
 // The model-facing `workflow` tool: list, describe, run (saved workflow or dynamic spec), status,
 // cancel and save. Failures throw, so the model sees them as tool errors.
 
+import type { AgentToolResult } from "@mariozechner/pi-agent-core";
 import { StringEnum } from "@mariozechner/pi-ai";
 import { defineTool, type ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { Type } from "typebox";
 import { definitionFromSpec, parseSpec, saveSpec } from "./dynamic-spec.js";
 import { completionText, formatRunDetails, formatRunLine, formatWorkflowList } from "./format.js";
 import { runManager } from "./run-manager.js";
+import { renderWorkflowCall, renderWorkflowResult } from "./tool-render.js";
 import type { WorkflowService } from "./workflow-service.js";
 
 const ACTIONS = ["list", "describe", "run", "status", "cancel", "save"] as const;
@@ -45,6 +47,9 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 					Type.String({ description: "For save: file name under .pi/workflows (default <spec name>.ts)" }),
 				),
 			}),
+			renderCall: (args, theme) => renderWorkflowCall(args, theme),
+			renderResult: (result, options, theme) =>
+				renderWorkflowResult(result as AgentToolResult<WorkflowToolDetails | undefined>, options, theme),
 			async execute(_toolCallId, params, _signal, _onUpdate, ctx) {
 				const text = (value: string, details: WorkflowToolDetails) => ({
 					content: [{ type: "text" as const, text: value }],

@@ -1,0 +1,87 @@
+// Smoke test of interactive Pi in tmux: the widget shows the running stage, then the completion
+// message appears in the chat. The screen is read with capture-pane (there is no event to await).
+
+import { execFileSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { createPiSandbox, PI_CLI, type PiSandbox } from "./support/pi-cli.js";
+
+const SESSION = `pi-workflows-tui-${process.pid}`;
+
+function tmux(...args: string[]): string {
+	return execFileSync("tmux", args, { encoding: "utf8" });
+}
+
+async function screenShows(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+	const deadline = Date.now() + timeoutMs;
+	let screen = "";
+	while (Date.now() < deadline) {
+		screen = tmux("capture-pane", "-p", "-t", SESSION);
+		if (pattern.test(screen)) return screen;
+		await new Promise((resolve) => setTimeout(resolve, 100));
+	}
+	throw new Error(`screen never showed ${pattern}:\n${screen}`);
+}
+
+describe("interactive pi (tmux)", () => {
+	let sandbox: PiSandbox;
+	afterEach(() => {
+		try {
+			tmux("kill-session", "-t", SESSION);
+		} catch {
+			// already gone
+		}
+		sandbox?.cleanup();
+	});
+
+	function launchGatedPi(): string {
+		sandbox = createPiSandbox("");
+		const gate = join(sandbox.root, "gate");
+		writeFileSync(
+			join(sandbox.root, "script.mjs"),
+			`import { existsSync } from "node:fs";
+export const script = async (r) => {
+	if (r.stage === "scout") while (!existsSync(${JSON.stringify(gate)})) await new Promise((done) => setTimeout(done, 10));
+	return "answer of " + r.stage;
+};`,
+		);
+		const env = Object.entries(sandbox.env)
+			.filter(([key]) => key.startsWith("PI_"))
+			.map(([key, value]) => `${key}=${JSON.stringify(value)}`)
+			.join(" ");
+		const command = `cd ${JSON.stringify(sandbox.cwd)} && env ${env} ${JSON.stringify(process.execPath)} ${JSON.stringify(PI_CLI)} ${sandbox.baseArgs.map((arg) => JSON.stringify(arg)).join(" ")}`;
+		tmux("new-session", "-d", "-s", SESSION, "-x", "120", "-y", "40", command);
+		return gate;
+	}
+
+	function type(text: string): void {
+		tmux("send-keys", "-t", SESSION, "-l", text);
+		tmux("send-keys", "-t", SESSION, "Enter");
+	}
+
+	it("shows the running stage in the widget and the completion message in the chat", async () => {
+		const gate = launchGatedPi();
+		await screenShows(/scripted/);
+		type("/workflow run review-change target=tui");
+		const running = await screenShows(/> scout\s+scripted\/fast/);
+		expect(running).toMatch(/workflow review-change \S+\s+0\/1 stages/);
+		writeFileSync(gate, "");
+		const done = await screenShows(/Workflow "review-change" run \S+ completed/);
+		expect(done).toContain("answer of synthesis");
+	});
+
+	it.each(["/new", "/reload"])("keeps the run through %s and rebinds the widget and message", async (change) => {
+		const gate = launchGatedPi();
+		await screenShows(/scripted/);
+		type("/workflow run review-change target=tui");
+		await screenShows(/> scout\s+scripted\/fast/);
+		type(change);
+		await screenShows(change === "/new" ? /New session/i : /Reloaded/i);
+		// The new session's widget shows the same run, still waiting in scout.
+		await screenShows(/> scout\s+scripted\/fast/);
+		writeFileSync(gate, "");
+		const done = await screenShows(/Workflow "review-change" run \S+ completed/);
+		expect(done).toContain("answer of synthesis");
+	});
+});
