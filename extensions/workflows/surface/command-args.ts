@@ -6,10 +6,18 @@ export function splitWords(text: string): string[] {
 	let current = "";
 	let quote: string | undefined;
 	let inWord = false;
+	// Inside [...] or {...} (a JSON value) quotes and spaces are kept as they are.
+	let depth = 0;
 	for (const char of text) {
 		if (quote) {
 			if (char === quote) quote = undefined;
 			else current += char;
+			continue;
+		}
+		if (depth > 0) {
+			if (char === "[" || char === "{") depth++;
+			if (char === "]" || char === "}") depth--;
+			current += char;
 		} else if (char === '"' || char === "'") {
 			quote = char;
 			inWord = true;
@@ -18,6 +26,7 @@ export function splitWords(text: string): string[] {
 			current = "";
 			inWord = false;
 		} else {
+			if (char === "[" || char === "{") depth++;
 			current += char;
 			inWord = true;
 		}

@@ -121,7 +121,8 @@ function report(ctx: ExtensionCommandContext, text: string, level: "info" | "err
 	printHeadless(text);
 }
 
-function completions(prefix: string, service: WorkflowService, cwd: string) {
+/** Completions for the text typed after `/workflow `: subcommands, workflow names, run ids. */
+export function completions(prefix: string, service: Pick<WorkflowService, "cachedNames">, cwd: string) {
 	const words = prefix.split(/\s+/);
 	if (words.length <= 1) {
 		const items = Object.entries(SUBCOMMANDS)

@@ -1,0 +1,82 @@
+// Small surface pieces: run-id prefixes, argument parsing, completion, catalog sources.
+
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { matchRunId } from "../extensions/workflows/journal/run-index.js";
+import { WorkflowCatalog } from "../extensions/workflows/surface/catalog.js";
+import { parseInputs, splitWords } from "../extensions/workflows/surface/command-args.js";
+import { completions } from "../extensions/workflows/surface/workflow-command.js";
+
+describe("matchRunId", () => {
+	const known = ["abc12345", "abd99999", "zzz00000"];
+	it.each([
+		["abc12345", { ok: true, runId: "abc12345" }],
+		["abc", { ok: true, runId: "abc12345" }],
+		["ab", { ok: false, error: 'run id prefix "ab" is ambiguous: it matches abc12345, abd99999' }],
+		["q", { ok: false, error: 'no run with id "q" (runs: abc12345, abd99999, zzz00000)' }],
+		["", { ok: false, error: "expected a run id (or a unique prefix of one), got nothing" }],
+	])("%s", (prefix, expected) => {
+		expect(matchRunId(prefix, known)).toEqual(expected);
+	});
+});
+
+describe("command arguments", () => {
+	it("splits quoted words", () => {
+		expect(splitWords(`run review-change target="PR 12" note='a b'`)).toEqual([
+			"run",
+			"review-change",
+			"target=PR 12",
+			"note=a b",
+		]);
+	});
+
+	it("parses values as JSON when they parse, else as strings", () => {
+		expect(parseInputs(`target="PR 12" count=3 deep=true tags=["a","b"] plain=hello`)).toEqual({
+			ok: true,
+			inputs: { target: "PR 12", count: 3, deep: true, tags: ["a", "b"], plain: "hello" },
+		});
+		expect(parseInputs(`{"target": "x", "count": 2}`)).toEqual({ ok: true, inputs: { target: "x", count: 2 } });
+		expect(parseInputs("oops")).toEqual({ ok: false, error: 'inputs: expected key=value, got "oops"' });
+	});
+
+	it("completes subcommands and workflow names", () => {
+		const service = { cachedNames: () => ["review-change", "release"] };
+		expect(completions("st", service, "/nowhere")?.map((item) => item.value)).toEqual(["status"]);
+		expect(completions("run re", service, "/nowhere")?.map((item) => item.value)).toEqual([
+			"run review-change",
+			"run release",
+		]);
+		expect(completions("run x", service, "/nowhere")).toBeNull();
+	});
+});
+
+describe("WorkflowCatalog", () => {
+	let root: string;
+	afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+	it("adds extra paths from settings, lists duplicates with an error, and leaves project files unloaded", async () => {
+		root = mkdtempSync(join(tmpdir(), "pi-workflows-catalog-"));
+		const cwd = join(root, "project");
+		const agentDir = join(root, "agent");
+		const extra = join(root, "shared-workflows");
+		for (const dir of [join(cwd, ".pi/workflows"), agentDir, extra]) mkdirSync(dir, { recursive: true });
+		const source = (name: string) =>
+			`import { workflow } from "pi-workflows";\nexport default workflow({ name: "${name}", description: "d", inputs: {}, outputs: {}, run: async () => ({}) });\n`;
+		writeFileSync(join(extra, "shared.ts"), source("shared"));
+		writeFileSync(join(extra, "copy.ts"), source("review-change"));
+		writeFileSync(join(agentDir, "settings.json"), JSON.stringify({ workflows: { paths: [extra] } }));
+		writeFileSync(join(cwd, ".pi/workflows/local.ts"), "throw new Error('must not be imported at discovery')");
+		const catalog = new WorkflowCatalog({ cwd, agentDir });
+		await catalog.reload();
+		const byName = Object.fromEntries(catalog.list().map((entry) => [entry.file.split("/").pop(), entry]));
+		expect(byName["shared.ts"]?.definition?.name).toBe("shared");
+		expect(byName["copy.ts"]?.error).toMatch(
+			/^duplicate workflow name "review-change" \(already defined in .*review-change\.ts\)$/,
+		);
+		expect(byName["local.ts"]).toMatchObject({ name: "local", scope: "project" });
+		expect(byName["local.ts"]?.error).toBeUndefined();
+		expect(byName["local.ts"]?.definition).toBeUndefined();
+	});
+});
