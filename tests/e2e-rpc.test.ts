@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createPiSandbox, type PiSandbox } from "./support/pi-cli.js";
+import { createGatedPiSandbox, createPiSandbox, type PiSandbox } from "./support/pi-cli.js";
 import { RpcDriver } from "./support/rpc-driver.js";
 
 describe("pi --mode rpc /workflow", () => {
@@ -16,17 +16,9 @@ describe("pi --mode rpc /workflow", () => {
 	});
 
 	it("returns at once, shows the run running, then completed, and posts the result", async () => {
-		sandbox = createPiSandbox("");
-		const gate = join(sandbox.root, "gate");
-		// The scout stage holds until the test opens the gate, so "running" is observable.
-		writeFileSync(
-			join(sandbox.root, "script.mjs"),
-			`import { existsSync } from "node:fs";
-export const script = async (r) => {
-	if (r.stage === "scout") while (!existsSync(${JSON.stringify(gate)})) await new Promise((done) => setTimeout(done, 10));
-	return "answer of " + r.stage;
-};`,
-		);
+		const gated = createGatedPiSandbox("scout");
+		sandbox = gated;
+		const gate = gated.gate;
 		driver = new RpcDriver(sandbox);
 		driver.prompt("/workflow run review-change target=rpc");
 		const started = await driver.notification(/Started workflow "review-change" as run/);

@@ -5,7 +5,7 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createPiSandbox, PI_CLI, type PiSandbox } from "./support/pi-cli.js";
+import { createGatedPiSandbox, createPiSandbox, PI_CLI, type PiSandbox } from "./support/pi-cli.js";
 
 const SESSION = `pi-workflows-tui-${process.pid}`;
 
@@ -36,16 +36,9 @@ describe("interactive pi (tmux)", () => {
 	});
 
 	function launchGatedPi(): string {
-		sandbox = createPiSandbox("");
-		const gate = join(sandbox.root, "gate");
-		writeFileSync(
-			join(sandbox.root, "script.mjs"),
-			`import { existsSync } from "node:fs";
-export const script = async (r) => {
-	if (r.stage === "scout") while (!existsSync(${JSON.stringify(gate)})) await new Promise((done) => setTimeout(done, 10));
-	return "answer of " + r.stage;
-};`,
-		);
+		const gated = createGatedPiSandbox("scout");
+		sandbox = gated;
+		const gate = gated.gate;
 		const env = Object.entries(sandbox.env)
 			.filter(([key]) => key.startsWith("PI_"))
 			.map(([key, value]) => `${key}=${JSON.stringify(value)}`)

@@ -93,3 +93,19 @@ export function createPiSandbox(scriptSource: string): PiSandbox {
 }
 
 export { PI_CLI };
+
+/** A sandbox whose `stage` holds until the test creates the file `gate`, so a running stage can be observed;
+ * every stage answers "answer of <stage>". */
+export function createGatedPiSandbox(stage: string): PiSandbox & { gate: string } {
+	const sandbox = createPiSandbox("");
+	const gate = join(sandbox.root, "gate");
+	writeFileSync(
+		join(sandbox.root, "script.mjs"),
+		`import { existsSync } from "node:fs";
+export const script = async (r) => {
+	if (r.stage === ${JSON.stringify(stage)}) while (!existsSync(${JSON.stringify(gate)})) await new Promise((done) => setTimeout(done, 10));
+	return "answer of " + r.stage;
+};`,
+	);
+	return { ...sandbox, gate };
+}
