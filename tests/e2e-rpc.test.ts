@@ -1,10 +1,10 @@
 // End to end with `pi --mode rpc`: a run goes to the background, status sees it running, and the
 // completion message arrives when it ends.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createGatedPiSandbox, createPiSandbox, type PiSandbox } from "./support/pi-cli.js";
+import { createGatedPiSandbox, createPiSandbox, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
 import { RpcDriver } from "./support/rpc-driver.js";
 
 describe("pi --mode rpc /workflow", () => {
@@ -54,48 +54,19 @@ describe("pi --mode rpc /workflow", () => {
 		expect(sandbox.calls().find((call) => call.stage === "scout")?.transcript[0]).toContain("from the dialog");
 	});
 
-	it("asks once before running a project workflow and remembers the file's content", async () => {
+	it("refuses a project workflow without --trust-workflows, as headless modes do", async () => {
 		sandbox = createPiSandbox(`export const script = (r) => "answer of " + r.stage;`);
-		mkdirSync(join(sandbox.cwd, ".pi/workflows"), { recursive: true });
-		const file = join(sandbox.cwd, ".pi/workflows/hello.ts");
-		const source = (greeting: string) =>
-			[
-				'import { workflow } from "pi-workflows";',
-				"export default workflow({",
-				'  name: "hello", description: "greets", inputs: {}, outputs: {},',
-				`  run: async (ctx) => { await ctx.task("greet", { prompt: "${greeting}" }); return {}; },`,
-				"});",
-			].join("\n");
-		writeFileSync(file, source("Hello"));
+		writeProjectWorkflow(sandbox.cwd, "Hello");
 		driver = new RpcDriver(sandbox);
-
 		driver.prompt("/workflow run hello");
-		const confirm = await driver.waitFor((m) => m.type === "extension_ui_request" && m.method === "confirm");
-		expect(String(confirm.message)).toContain(".pi/workflows/hello.ts is code from this repository");
-		driver.send({ type: "extension_ui_response", id: confirm.id, confirmed: true });
+		expect(await driver.notification(/not trusted yet/)).toContain("--trust-workflows");
+		await driver.close();
+
+		driver = new RpcDriver(sandbox, ["--trust-workflows"]);
+		driver.prompt("/workflow run hello");
 		await driver.notification(/Started workflow "hello"/);
 		await driver.waitFor((m) => m.type === "message_end" && JSON.stringify(m).includes("completed"));
-
-		// A second pi process trusts the same content without asking.
-		await driver.close();
-		driver = new RpcDriver(sandbox);
-		driver.prompt("/workflow run hello");
-		const next = await driver.waitFor(
-			(m) =>
-				(m.type === "extension_ui_request" && m.method === "confirm") ||
-				(m.method === "notify" && /Started/.test(String(m.message))),
-		);
-		expect(next.method).toBe("notify");
-
-		// Changed content is asked about again; a "no" runs nothing.
-		await driver.close();
-		writeFileSync(file, source("Changed"));
-		driver = new RpcDriver(sandbox);
-		driver.prompt("/workflow run hello");
-		const again = await driver.waitFor((m) => m.type === "extension_ui_request" && m.method === "confirm");
-		driver.send({ type: "extension_ui_response", id: again.id, confirmed: false });
-		expect(await driver.notification(/not trusted/)).toContain("nothing was run");
-		expect(sandbox.calls().filter((call) => call.transcript[0]?.includes("Changed"))).toHaveLength(0);
+		expect(sandbox.calls().filter((call) => call.stage === "greet")).toHaveLength(1);
 	});
 
 	it("tells the model when a run it started in the background ends, starting a new turn", async () => {

@@ -2,10 +2,10 @@
 // message appears in the chat. The screen is read with capture-pane (there is no event to await).
 
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createGatedPiSandbox, createPiSandbox, PI_CLI, type PiSandbox } from "./support/pi-cli.js";
+import { createGatedPiSandbox, PI_CLI, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
 
 const SESSION = `pi-workflows-tui-${process.pid}`;
 
@@ -76,5 +76,28 @@ describe("interactive pi (tmux)", () => {
 		writeFileSync(gate, "");
 		const done = await screenShows(/Workflow "review-change" run \S+ completed/);
 		expect(done).toContain("answer of synthesis");
+	});
+
+	it("asks once per file content before running a project workflow", async () => {
+		launchGatedPi();
+		const file = writeProjectWorkflow(sandbox.cwd, "Hello");
+		await screenShows(/scripted/);
+		type("/workflow run hello "); // trailing space: no completion popup to take the Enter
+		await screenShows(/Run a project workflow\?/);
+		tmux("send-keys", "-t", SESSION, "Enter");
+		await screenShows(/Workflow "hello" run \S+ completed/);
+		// Same content: no question the second time.
+		type("/workflow run hello "); // trailing space: no completion popup to take the Enter
+		await screenShows(/Workflow "hello" run \S+ completed[\s\S]*Workflow "hello" run \S+ completed/);
+		expect(sandbox.calls().filter((call) => call.stage === "greet")).toHaveLength(2);
+		// Changed content asks again; "No" runs nothing.
+		writeFileSync(file, readFileSync(file, "utf8").replace("Hello", "Changed"));
+		type("/workflow reload ");
+		type("/workflow run hello "); // trailing space: no completion popup to take the Enter
+		await screenShows(/Run a project workflow\?/);
+		tmux("send-keys", "-t", SESSION, "Down");
+		tmux("send-keys", "-t", SESSION, "Enter");
+		await screenShows(/was not trusted; nothing was run/);
+		expect(sandbox.calls().filter((call) => call.stage === "greet")).toHaveLength(2);
 	});
 });

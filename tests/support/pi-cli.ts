@@ -109,3 +109,20 @@ export const script = async (r) => {
 	);
 	return { ...sandbox, gate };
 }
+
+/** Writes `.pi/workflows/hello.ts`, a project workflow with one stage `greet` prompted with `greeting`. */
+export function writeProjectWorkflow(cwd: string, greeting: string): string {
+	mkdirSync(join(cwd, ".pi/workflows"), { recursive: true });
+	const file = join(cwd, ".pi/workflows/hello.ts");
+	writeFileSync(
+		file,
+		[
+			'import { workflow } from "pi-workflows";',
+			"export default workflow({",
+			'  name: "hello", description: "greets", inputs: {}, outputs: {},',
+			`  run: async (ctx) => { await ctx.task("greet", { prompt: "${greeting}" }); return {}; },`,
+			"});",
+		].join("\n"),
+	);
+	return file;
+}

@@ -8,6 +8,7 @@ import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import type { RunReport } from "../journal/report.js";
 import { type CatalogEntry, WorkflowCatalog } from "./catalog.js";
 import { summaryLine } from "./format.js";
+import { piMode } from "./pi-mode.js";
 import { type ManagedRun, runManager } from "./run-manager.js";
 import { closestNames } from "./suggest.js";
 import { createTrustStore, trustFromEnvironment } from "./trust.js";
@@ -77,7 +78,8 @@ export class WorkflowService {
 		if (store.isTrusted(entry.file)) return;
 		if (trustFromEnvironment(this.pi.getFlag(TRUST_FLAG))) return;
 		const shown = relative(ctx.cwd, entry.file);
-		if (ctx.hasUI) {
+		// Only a person at the TUI is asked; rpc clients and headless runs need the explicit flag.
+		if (piMode(ctx.hasUI) === "interactive") {
 			const ok = await ctx.ui.confirm(
 				"Run a project workflow?",
 				`${shown} is code from this repository; running it executes it with your permissions. Trust this version of the file?`,
@@ -122,6 +124,6 @@ export class WorkflowService {
 
 /** Headless modes own stdout (Pi routes console output to stderr); write the summary to fd 1 itself. */
 export function printHeadless(line: string): void {
-	const json = process.argv.includes("--mode") && process.argv[process.argv.indexOf("--mode") + 1] === "json";
+	const json = piMode(false) === "json";
 	writeSync(1, json ? `${JSON.stringify({ type: "workflow_summary", text: line })}\n` : `${line}\n`);
 }
