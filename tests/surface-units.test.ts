@@ -3,10 +3,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { Theme } from "@mariozechner/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
 import { matchRunId } from "../extensions/workflows/journal/run-index.js";
 import { WorkflowCatalog } from "../extensions/workflows/surface/catalog.js";
 import { parseInputs, splitWords } from "../extensions/workflows/surface/command-args.js";
+import { renderWorkflowCall, renderWorkflowResult } from "../extensions/workflows/surface/tool-render.js";
 import { completions } from "../extensions/workflows/surface/workflow-command.js";
 
 describe("matchRunId", () => {
@@ -78,5 +80,46 @@ describe("WorkflowCatalog", () => {
 		expect(byName["local.ts"]).toMatchObject({ name: "local", scope: "project" });
 		expect(byName["local.ts"]?.error).toBeUndefined();
 		expect(byName["local.ts"]?.definition).toBeUndefined();
+	});
+});
+
+describe("workflow tool rendering", () => {
+	const theme = { fg: (_colour: string, text: string) => text, bold: (text: string) => text } as unknown as Theme;
+	const result = {
+		content: [{ type: "text" as const, text: 'Workflow "review-change" run abc completed.\nOutputs: {}' }],
+		details: {
+			action: "run",
+			runId: "abc",
+			status: "completed",
+			stages: [
+				{ id: "scout", status: "completed", model: "scripted/fast" },
+				{ id: "synthesis", status: "failed" },
+			],
+		},
+	};
+
+	it("shows one line collapsed and the stages expanded", () => {
+		const collapsed = renderWorkflowResult(result, { expanded: false, isPartial: false }, theme).render(120);
+		expect(collapsed.map((line) => line.trim()).filter(Boolean)).toEqual([
+			'Workflow "review-change" run abc completed.',
+		]);
+		const expanded = renderWorkflowResult(result, { expanded: true, isPartial: false }, theme).render(120);
+		expect(expanded.map((line) => line.trim()).filter(Boolean)).toEqual([
+			'Workflow "review-change" run abc completed.',
+			"completed scout scripted/fast",
+			"failed synthesis",
+		]);
+	});
+
+	it("falls back to the plain text without details", () => {
+		const plain = renderWorkflowResult(
+			{ ...result, details: undefined },
+			{ expanded: false, isPartial: false },
+			theme,
+		);
+		expect(plain.render(120).map((line) => line.trim())).toContain("Outputs: {}");
+		expect(renderWorkflowCall({ action: "run", workflow: "review-change" }, theme).render(120)[0]?.trim()).toBe(
+			"workflow run review-change",
+		);
 	});
 });
