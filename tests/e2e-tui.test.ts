@@ -100,4 +100,21 @@ describe("interactive pi (tmux)", () => {
 		await screenShows(/was not trusted; nothing was run/);
 		expect(sandbox.calls().filter((call) => call.stage === "greet")).toHaveLength(2);
 	});
+
+	it("keeps the run through /fork and rebinds the widget and message", async () => {
+		const gate = launchGatedPi();
+		await screenShows(/scripted/);
+		type("first message");
+		await screenShows(/answer of undefined/);
+		type("/workflow run review-change target=tui");
+		await screenShows(/> scout\s+scripted\/fast/);
+		type("/fork");
+		await screenShows(/Fork from Message/);
+		tmux("send-keys", "-t", SESSION, "Enter");
+		const forked = await screenShows(/Forked to new session/);
+		expect(forked).toMatch(/> scout\s+scripted\/fast/);
+		writeFileSync(gate, "");
+		const done = await screenShows(/Workflow "review-change" run \S+ completed/);
+		expect(done).toContain("answer of synthesis");
+	});
 });
