@@ -74,6 +74,7 @@ describe("pi -p /workflow", () => {
 				'import { Type } from "typebox";',
 				"export default workflow({",
 				'  name: "hello", description: "greets", inputs: { who: Type.String() }, outputs: { text: Type.String() },',
+				// biome-ignore lint/suspicious/noTemplateCurlyInString: this is the workflow file's source text
 				'  run: async (ctx) => ({ text: (await ctx.task("greet", { prompt: `Greet ${ctx.inputs.who}` })).text }),',
 				"});",
 			].join("\n"),

@@ -2,7 +2,6 @@
 // completion message arrives when it ends.
 
 import { writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGatedPiSandbox, createPiSandbox, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
 import { RpcDriver } from "./support/rpc-driver.js";

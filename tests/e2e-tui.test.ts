@@ -3,7 +3,6 @@
 
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGatedPiSandbox, PI_CLI, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
 

@@ -43,7 +43,8 @@ export default function piWorkflows(pi: ExtensionAPI): void {
 			);
 		});
 		view?.refresh();
-		void service.catalog(ctx.cwd).catch(() => undefined);
+		// Completion needs the names without waiting; only UI modes complete, so only they scan at start.
+		if (ctx.hasUI) void service.catalog(ctx.cwd).catch(() => undefined);
 	});
 
 	pi.on("session_shutdown", async () => {

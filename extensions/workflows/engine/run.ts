@@ -7,8 +7,8 @@ import { StageError } from "../authoring/stage-error.js";
 import type { AnyWorkflowDefinition, StageResult, Usage } from "../authoring/types.js";
 import { addUsage, zeroUsage } from "../authoring/usage.js";
 import { checkInputs, checkOutputs } from "../authoring/validate.js";
-import type { JournalEvent, JournalHeader, RunFinishedEvent } from "../journal/events.js";
-import { FileJournal, type JournalContents } from "../journal/journal.js";
+import type { JournalEvent, RunFinishedEvent } from "../journal/events.js";
+import { FileJournal } from "../journal/journal.js";
 import { buildReport, type RunReport, writeReport } from "../journal/report.js";
 import { createRunDirectory, listArtifacts, newRunId, type RunPaths } from "../journal/run-directory.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
@@ -20,6 +20,9 @@ import { createLimiter } from "./limiter.js";
 import type { RunServices } from "./scope.js";
 
 export const DEFAULT_CONCURRENCY = 4;
+
+/** report.json is a view of the journal: rewritten at most this often while a run moves, and at its end. */
+const REPORT_INTERVAL_MS = 250;
 
 export interface RunWorkflowOptions {
 	/** Project directory: stages work here and the run directory is created under it. */
@@ -77,18 +80,24 @@ export function startWorkflow(
 
 	const runId = options.runId ?? newRunId();
 	const paths = createRunDirectory(options.cwd, runId);
-	const header: JournalHeader = {
-		type: "header",
-		version: 1,
+	const journal = FileJournal.create(paths.journal, {
 		runId,
 		workflow: definition.name,
 		createdAt: new Date().toISOString(),
-	};
-	const { type: _type, version: _version, ...headerFields } = header;
-	const journal = FileJournal.create(paths.journal, headerFields);
+	});
 	const events: JournalEvent[] = [];
-	const contents = (): JournalContents => ({ header, events, warnings: [] });
-	const report = () => buildReport(contents(), paths.runDir, listArtifacts(paths));
+	const report = () =>
+		buildReport({ header: journal.header, events, warnings: [] }, paths.runDir, listArtifacts(paths));
+	// Rewriting the whole report on every event made a run quadratic in its stages; coalesce the writes.
+	let reportTimer: ReturnType<typeof setTimeout> | undefined;
+	const flushReport = () => {
+		clearTimeout(reportTimer);
+		reportTimer = undefined;
+		writeReport(paths, report());
+	};
+	const scheduleReport = () => {
+		reportTimer ??= setTimeout(flushReport, REPORT_INTERVAL_MS);
+	};
 	const notify = (event: RunProgressEvent) => {
 		try {
 			options.onEvent?.(event);
@@ -103,7 +112,8 @@ export function startWorkflow(
 		events.push(event);
 		if (event.type === "stage_completed") spent = addUsage(spent, event.result.usage);
 		if (event.type === "stage_failed") spent = addUsage(spent, event.usage);
-		writeReport(paths, report());
+		if (event.type === "run_started" || event.type === "run_finished") flushReport();
+		else scheduleReport();
 		notify({ type: "journal", runId, event });
 	};
 

@@ -25,6 +25,8 @@ export class FileJournal implements JournalStore {
 
 	private constructor(
 		readonly path: string,
+		/** The header line this journal starts with. */
+		readonly header: JournalHeader,
 		fd: number,
 	) {
 		this.fd = fd;
@@ -36,13 +38,13 @@ export class FileJournal implements JournalStore {
 		const line: JournalHeader = { type: "header", version: JOURNAL_VERSION, ...header };
 		writeSync(fd, `${JSON.stringify(line)}\n`);
 		fsyncSync(fd);
-		return new FileJournal(path, fd);
+		return new FileJournal(path, line, fd);
 	}
 
 	/** Opens an existing journal for appending, after checking it can be read. */
 	static open(path: string): FileJournal {
-		readJournalFile(path);
-		return new FileJournal(path, openSync(path, "a"));
+		const { header } = readJournalFile(path);
+		return new FileJournal(path, header, openSync(path, "a"));
 	}
 
 	append(event: JournalEvent, options?: { durable?: boolean }): void {

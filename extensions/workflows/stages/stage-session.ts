@@ -4,7 +4,6 @@
 
 import { renameSync } from "node:fs";
 import { dirname } from "node:path";
-import type { AgentMessage } from "@mariozechner/pi-agent-core";
 import {
 	type AgentSession,
 	createAgentSession,
@@ -14,15 +13,13 @@ import {
 	SettingsManager,
 } from "@mariozechner/pi-coding-agent";
 import type { Usage } from "../authoring/types.js";
+import { zeroUsage } from "../authoring/usage.js";
 import type { ResolvedModel } from "./model-spec.js";
 import { createStageResourceLoader, type StageResourceOptions } from "./stage-resources.js";
 import { usageOfMessages } from "./usage.js";
 
 /** Live progress of a stage, for widgets and status lines. */
-export type StageActivity =
-	| { type: "turn"; turn: number }
-	| { type: "tool_start"; tool: string }
-	| { type: "tool_end"; tool: string; isError: boolean };
+export type StageActivity = { type: "tool_start"; tool: string } | { type: "tool_end"; tool: string; isError: boolean };
 
 export interface StageRetrySettings {
 	enabled?: boolean;
@@ -121,11 +118,9 @@ async function promptUntilDone(
 	if (spec.signal.aborted) return { ...failure("stopped before it started"), aborted: true };
 	const abort = () => void session.abort();
 	spec.signal.addEventListener("abort", abort, { once: true });
-	let turns = 0;
 	const unsubscribe = session.subscribe((event) => {
 		if (!spec.onActivity) return;
-		if (event.type === "turn_start") spec.onActivity({ type: "turn", turn: ++turns });
-		else if (event.type === "tool_execution_start") spec.onActivity({ type: "tool_start", tool: event.toolName });
+		if (event.type === "tool_execution_start") spec.onActivity({ type: "tool_start", tool: event.toolName });
 		else if (event.type === "tool_execution_end") {
 			spec.onActivity({ type: "tool_end", tool: event.toolName, isError: event.isError });
 		}
@@ -133,13 +128,14 @@ async function promptUntilDone(
 	try {
 		await session.prompt(spec.prompt, { expandPromptTemplates: false });
 	} catch (error) {
-		return { ...failure(error instanceof Error ? error.message : String(error)), ...usageSince(session, startIndex) };
+		const message = error instanceof Error ? error.message : String(error);
+		return { ok: false, text: "", error: message, usage: usageSince(session, startIndex) };
 	} finally {
 		unsubscribe();
 		spec.signal.removeEventListener("abort", abort);
 	}
-	const { usage } = usageSince(session, startIndex);
-	const last = lastAssistant(session.messages.slice(startIndex));
+	const usage = usageSince(session, startIndex);
+	const last = session.messages.slice(startIndex).findLast((message) => message.role === "assistant");
 	if (spec.signal.aborted || last?.stopReason === "aborted") {
 		return { ok: false, text: "", aborted: true, error: "stopped", usage };
 	}
@@ -150,18 +146,10 @@ async function promptUntilDone(
 	return { ok: true, text: session.getLastAssistantText() ?? "", usage };
 }
 
-function usageSince(session: AgentSession, startIndex: number): { usage: Usage } {
-	return { usage: usageOfMessages(session.messages.slice(startIndex)) };
-}
-
-function lastAssistant(messages: readonly AgentMessage[]) {
-	for (let i = messages.length - 1; i >= 0; i--) {
-		const message = messages[i];
-		if (message?.role === "assistant") return message;
-	}
-	return undefined;
+function usageSince(session: AgentSession, startIndex: number): Usage {
+	return usageOfMessages(session.messages.slice(startIndex));
 }
 
 function failure(error: string): StageSessionOutcome {
-	return { ok: false, text: "", error, usage: usageOfMessages([]) };
+	return { ok: false, text: "", error, usage: zeroUsage() };
 }
