@@ -6,7 +6,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../../extensions/workflows/authoring/types.js";
-import { type RunWorkflowOptions, runWorkflow, startWorkflow } from "../../extensions/workflows/engine/run.js";
+import {
+	type ResumeWorkflowOptions,
+	type RunWorkflowOptions,
+	resumeWorkflow,
+	runWorkflow,
+	startWorkflow,
+} from "../../extensions/workflows/engine/run.js";
 import {
 	createScriptedProvider,
 	type Script,
@@ -28,6 +34,12 @@ export interface Harness {
 		inputs: unknown,
 		options?: Partial<RunWorkflowOptions>,
 	): ReturnType<typeof startWorkflow>;
+	/** Takes over a run of this project (as a new process would) and re-executes it. */
+	resume(
+		definition: AnyWorkflowDefinition,
+		runId: string,
+		options?: Partial<ResumeWorkflowOptions>,
+	): ReturnType<typeof resumeWorkflow>;
 	cleanup(): void;
 }
 
@@ -52,6 +64,7 @@ export function createHarness(script: Script, models: string[] = ["fast", "smart
 		modelRegistry,
 		run: (definition, inputs, options) => runWorkflow(definition, inputs, { ...base(), ...options }),
 		start: (definition, inputs, options) => startWorkflow(definition, inputs, { ...base(), ...options }),
+		resume: (definition, runId, options) => resumeWorkflow(definition, { ...base(), runId, ...options }),
 		cleanup: () => rmSync(root, { recursive: true, force: true }),
 	};
 }

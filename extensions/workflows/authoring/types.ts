@@ -90,6 +90,35 @@ export type ParallelResults<S extends readonly unknown[]> = {
 	-readonly [K in keyof S]: S[K] extends (ctx: never) => Promise<infer R> ? R : StageResult;
 };
 
+/** Options of `ctx.tool`. */
+export interface ToolCallOptions {
+	/** Calls of `fn` after a failed one (default 0). */
+	retries?: number;
+	/** Limit of each call of `fn`; its signal is aborted when the time is up. */
+	timeoutMs?: number;
+	/** `throw` (default) fails with a StageError; `return` resolves `{ ok: false, error }` to branch on. */
+	failureMode?: "throw" | "return";
+}
+
+/** What `fn` of `ctx.tool` receives next to its arguments. */
+export interface ToolCallContext {
+	/** Aborted when the run stops or the attempt times out. */
+	signal: AbortSignal;
+	/** 1 for the first call, 2 for the first retry, ... */
+	attempt: number;
+}
+
+/** A failed `ctx.tool` call as data; command failures carry exit code and output. */
+export interface ToolFailure {
+	message: string;
+	exitCode?: number;
+	stdout?: string;
+	stderr?: string;
+}
+
+/** What `ctx.tool` resolves with when `failureMode` is "return". */
+export type ToolCallResult<T> = { ok: true; value: T } | { ok: false; error: ToolFailure };
+
 /** What `run` receives. */
 export interface WorkflowContext<I> {
 	/** Validated inputs. */
@@ -103,6 +132,22 @@ export interface WorkflowContext<I> {
 	task(name: string, options: TaskOptions): Promise<StageResult>;
 	/** Runs stages one after another; `{previous}` is the prior step's text, `{task}` the chain's task. */
 	chain(steps: readonly TaskStep[], options?: ChainOptions): Promise<StageResult[]>;
+	/**
+	 * Runs a side effect once and records its JSON result in the journal (a node in the graph): on resume
+	 * the recorded result is returned without calling `fn`. Same name and arguments = same call.
+	 */
+	tool<A, T>(
+		name: string,
+		args: A,
+		fn: (args: A, call: ToolCallContext) => T | Promise<T>,
+		options?: ToolCallOptions & { failureMode?: "throw" },
+	): Promise<T>;
+	tool<A, T>(
+		name: string,
+		args: A,
+		fn: (args: A, call: ToolCallContext) => T | Promise<T>,
+		options: ToolCallOptions & { failureMode: "return" },
+	): Promise<ToolCallResult<T>>;
 	/** Runs branches side by side; they share one set of parent stages. */
 	parallel<const S extends readonly ParallelStep<I>[]>(
 		steps: S,

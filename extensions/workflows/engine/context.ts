@@ -10,12 +10,16 @@ import type {
 	StageResult,
 	TaskOptions,
 	TaskStep,
+	ToolCallContext,
+	ToolCallOptions,
 	WorkflowContext,
 } from "../authoring/types.js";
+import type { CallScope } from "./call-identity.js";
 import { Frontier } from "./graph.js";
 import { createLimiter } from "./limiter.js";
 import type { Scope } from "./scope.js";
 import { runStage } from "./stage-runner.js";
+import { runToolCall } from "./tool-call.js";
 
 export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
 	const { services } = scope;
@@ -25,6 +29,12 @@ export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
 		cwd: services.cwd,
 		runDir: services.paths.runDir,
 		task: (name: string, options: TaskOptions) => runStage(scope, name, options),
+		tool: ((
+			name: string,
+			args: unknown,
+			fn: (args: never, call: ToolCallContext) => unknown,
+			options?: ToolCallOptions,
+		) => runToolCall(scope, name, args, fn, options)) as WorkflowContext<I>["tool"],
 		chain: (steps, options) => runChain(ctx, services.workflow, steps, options),
 		parallel: ((steps: readonly ParallelStep<I>[], options?: ParallelOptions) =>
 			runParallel(scope, inputs, steps, options)) as WorkflowContext<I>["parallel"],
@@ -80,12 +90,18 @@ async function runParallel<I>(
 	const signal = AbortSignal.any([scope.signal, group.signal]);
 	const snapshot = scope.frontier.take();
 	const frontiers = steps.map(() => new Frontier(snapshot));
+	const callScopes = scope.calls.branches(steps.length);
 	const limit = createLimiter(concurrency);
 
 	const settled = await Promise.allSettled(
 		steps.map((step, index) =>
 			limit(async () => {
-				const branch: Scope = { services: scope.services, frontier: frontiers[index] as Frontier, signal };
+				const branch: Scope = {
+					services: scope.services,
+					frontier: frontiers[index] as Frontier,
+					signal,
+					calls: callScopes[index] as CallScope,
+				};
 				if (signal.aborted)
 					throw new StageError(workflow, branchLabel(step, index), "not started: a sibling branch failed", true);
 				try {

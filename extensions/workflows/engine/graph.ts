@@ -23,8 +23,13 @@ export class Frontier {
 
 /** Gives each stage a unique id: its name, then `name-2`, `name-3` for later occurrences. */
 export class StageIds {
-	private readonly used = new Set<string>();
+	private readonly used: Set<string>;
 	private readonly occurrences = new Map<string, number>();
+
+	/** `reserved`: ids an earlier process gave out (a resumed run), never handed out again. */
+	constructor(reserved: Iterable<string> = []) {
+		this.used = new Set(reserved);
+	}
 
 	next(name: string): string {
 		let occurrence = this.occurrences.get(name) ?? 0;

@@ -1,28 +1,24 @@
-// The programmatic runner every surface shares: validates inputs, creates the run directory and
-// journal, runs the workflow's `run` with a ctx, validates outputs, and keeps report.json current.
-// `startWorkflow` returns at once with the run id; `runWorkflow` waits for the final report.
+// The programmatic runner every surface shares. `startWorkflow` validates inputs, creates the run
+// directory, journal and lock, and drives a new run; `resumeWorkflow` takes over a run an earlier
+// process left (crashed, paused, failed, blocked) and re-executes it, replaying what was recorded.
+// Both return at once with a WorkflowRun; `runWorkflow` waits for the final report.
 
-import { type ExtensionUIContext, getAgentDir, type ModelRegistry } from "@mariozechner/pi-coding-agent";
-import { StageError } from "../authoring/stage-error.js";
-import type { AnyWorkflowDefinition, StageResult, Usage } from "../authoring/types.js";
-import { addUsage, zeroUsage } from "../authoring/usage.js";
-import { checkInputs, checkOutputs } from "../authoring/validate.js";
-import type { JournalEvent, RunFinishedEvent } from "../journal/events.js";
-import { FileJournal } from "../journal/journal.js";
-import { buildReport, type RunReport, writeReport } from "../journal/report.js";
-import { createRunDirectory, listArtifacts, newRunId, type RunPaths } from "../journal/run-directory.js";
+import { existsSync } from "node:fs";
+import type { ExtensionUIContext, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import type { AnyWorkflowDefinition } from "../authoring/types.js";
+import { checkInputs } from "../authoring/validate.js";
+import type { RunStartedEvent } from "../journal/events.js";
+import { FileJournal, readJournalFile } from "../journal/journal.js";
+import { buildReport, type RunReport } from "../journal/report.js";
+import { createRunDirectory, listArtifacts, newRunId, runPaths } from "../journal/run-directory.js";
+import { acquireRunLock } from "../journal/run-lock.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
-import type { StageActivity, StageRetrySettings } from "../stages/stage-session.js";
-import { BudgetExceededError } from "./budget.js";
-import { createContext } from "./context.js";
-import { Frontier, StageIds } from "./graph.js";
-import { createLimiter } from "./limiter.js";
-import type { RunServices } from "./scope.js";
+import type { StageRetrySettings } from "../stages/stage-session.js";
+import { driveRun, type RunProgressEvent, type WorkflowRun } from "./run-driver.js";
+
+export type { RunProgressEvent, WorkflowRun } from "./run-driver.js";
 
 export const DEFAULT_CONCURRENCY = 4;
-
-/** report.json is a view of the journal: rewritten at most this often while a run moves, and at its end. */
-const REPORT_INTERVAL_MS = 250;
 
 export interface RunWorkflowOptions {
 	/** Project directory: stages work here and the run directory is created under it. */
@@ -39,8 +35,10 @@ export interface RunWorkflowOptions {
 	runId?: string;
 	/** Aborting it cancels the run. */
 	signal?: AbortSignal;
-	/** File the workflow came from, recorded in the journal. */
+	/** File the workflow came from, recorded in the journal so a resume can load it again. */
 	workflowFile?: string;
+	/** The data spec of a dynamic workflow, recorded in the journal so a resume can rebuild it. */
+	spec?: unknown;
 	stageResources?: StageResourceOptions;
 	/** Pi's retries of transient provider errors in stages (default: on, Pi's defaults). */
 	retry?: StageRetrySettings;
@@ -50,19 +48,11 @@ export interface RunWorkflowOptions {
 	onEvent?: (event: RunProgressEvent) => void;
 }
 
-export type RunProgressEvent =
-	| { type: "journal"; runId: string; event: JournalEvent }
-	| { type: "activity"; runId: string; stageId: string; activity: StageActivity };
-
-export interface WorkflowRun {
+export interface ResumeWorkflowOptions
+	extends Omit<RunWorkflowOptions, "runId" | "workflowFile" | "spec" | "concurrency"> {
 	runId: string;
-	paths: RunPaths;
-	/** The report as of now, rebuilt from the journal events. */
-	report(): RunReport;
-	/** Settles with the final report; never rejects for workflow failures (they are in the report). */
-	done: Promise<RunReport>;
-	/** Stops the run: running stages are aborted, nothing new starts, status becomes `cancelled`. */
-	cancel(reason?: string): void;
+	/** Given to the stages that were in flight when the run stopped. */
+	message?: string;
 }
 
 /** Starts a run and returns at once. Throws, having written nothing, when inputs or options are invalid. */
@@ -76,117 +66,36 @@ export function startWorkflow(
 		throw new Error(`Workflow "${definition.name}": invalid inputs:\n- ${problems.join("\n- ")}`);
 	}
 	const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-	const limiter = createLimiter(concurrency);
-
 	const runId = options.runId ?? newRunId();
 	const paths = createRunDirectory(options.cwd, runId);
+	const lock = acquireRunLock(paths.runDir);
+	if (!lock.ok) throw new Error(`Run ${runId}: ${lock.error}`);
 	const journal = FileJournal.create(paths.journal, {
 		runId,
 		workflow: definition.name,
 		createdAt: new Date().toISOString(),
 	});
-	const events: JournalEvent[] = [];
-	const report = () =>
-		buildReport({ header: journal.header, events, warnings: [] }, paths.runDir, listArtifacts(paths));
-	// Rewriting the whole report on every event made a run quadratic in its stages; coalesce the writes.
-	let reportTimer: ReturnType<typeof setTimeout> | undefined;
-	const flushReport = () => {
-		clearTimeout(reportTimer);
-		reportTimer = undefined;
-		writeReport(paths, report());
-	};
-	const scheduleReport = () => {
-		reportTimer ??= setTimeout(flushReport, REPORT_INTERVAL_MS);
-	};
-	const notify = (event: RunProgressEvent) => {
-		try {
-			options.onEvent?.(event);
-		} catch {
-			// An observer's failure must never break the run.
-		}
-	};
-
-	let spent: Usage = zeroUsage();
-	const record = (event: JournalEvent, durable = false) => {
-		journal.append(event, { durable });
-		events.push(event);
-		if (event.type === "stage_completed") spent = addUsage(spent, event.result.usage);
-		if (event.type === "stage_failed") spent = addUsage(spent, event.usage);
-		if (event.type === "run_started" || event.type === "run_finished") flushReport();
-		else scheduleReport();
-		notify({ type: "journal", runId, event });
-	};
-
-	const abort = new AbortController();
-	let cancelReason: string | undefined;
-	const onExternalAbort = () => cancel("the caller aborted the run");
-	options.signal?.addEventListener("abort", onExternalAbort, { once: true });
-	const cancel = (reason = "cancelled by the user") => {
-		if (abort.signal.aborted) return;
-		cancelReason = reason;
-		abort.abort();
-	};
-
-	const registry = options.modelRegistry as ModelRegistry;
-	const services: RunServices = {
-		workflow: definition.name,
-		runId,
-		paths,
-		cwd: options.cwd,
-		agentDir: options.agentDir ?? getAgentDir(),
-		modelRegistry: typeof options.modelRegistry === "function" ? options.modelRegistry : () => registry,
-		defaultModel: options.defaultModel,
-		stageResources: options.stageResources ?? {},
-		retry: options.retry,
-		uiContext: options.uiContext,
-		budget: definition.budget,
-		limiter,
-		ids: new StageIds(),
-		completed: [] as StageResult[],
-		spent: () => spent,
-		record,
-		activity: (stageId, activity) => notify({ type: "activity", runId, stageId, activity }),
-	};
-
-	record({
+	const opening: RunStartedEvent = {
 		type: "run_started",
 		at: new Date().toISOString(),
 		inputs: (inputs ?? {}) as Record<string, unknown>,
 		cwd: options.cwd,
 		...(options.workflowFile ? { workflowFile: options.workflowFile } : {}),
+		...(options.spec !== undefined ? { spec: options.spec } : {}),
+		...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+		concurrency,
+	};
+	return driveRun({
+		...options,
+		definition,
+		inputs: opening.inputs,
+		paths,
+		journal,
+		lock: lock.lock,
+		previous: [],
+		opening,
+		concurrency,
 	});
-	if (options.signal?.aborted) cancel("the caller aborted the run");
-
-	const done = (async (): Promise<RunReport> => {
-		let finished: RunFinishedEvent;
-		try {
-			const ctx = createContext(
-				{ services, frontier: new Frontier(), signal: abort.signal },
-				(inputs ?? {}) as Record<string, unknown>,
-			);
-			const outputs = await definition.run(ctx);
-			const outputProblems = checkOutputs(definition.outputs, outputs);
-			if (outputProblems.length > 0) {
-				throw new Error(`Workflow "${definition.name}": invalid outputs:\n- ${outputProblems.join("\n- ")}`);
-			}
-			finished = {
-				type: "run_finished",
-				at: new Date().toISOString(),
-				status: "completed",
-				outputs: outputs as Record<string, unknown>,
-			};
-		} catch (error) {
-			finished = finishedWithError(definition.name, error, cancelReason);
-		} finally {
-			abort.abort();
-			options.signal?.removeEventListener("abort", onExternalAbort);
-		}
-		record(finished, true);
-		journal.close();
-		return report();
-	})();
-
-	return { runId, paths, report, done, cancel };
 }
 
 /** Runs a workflow to its end and returns the final report (status completed, failed, blocked or cancelled). */
@@ -198,21 +107,71 @@ export function runWorkflow(
 	return startWorkflow(definition, inputs, options).done;
 }
 
-function finishedWithError(workflow: string, error: unknown, cancelReason: string | undefined): RunFinishedEvent {
-	const at = new Date().toISOString();
-	if (cancelReason !== undefined) return { type: "run_finished", at, status: "cancelled", reason: cancelReason };
-	if (error instanceof BudgetExceededError) {
-		return {
-			type: "run_finished",
-			at,
-			status: "blocked",
-			reason: error.message,
-			error: `Workflow "${workflow}": ${error.message}`,
-		};
+/**
+ * Takes over a run that is not running (crashed, paused, failed, blocked) and re-executes it: completed
+ * calls return their recorded results, interrupted stages continue their transcripts. A completed run
+ * is a no-op that reports completion. Throws, changing nothing, when the run cannot be resumed.
+ */
+export function resumeWorkflow(definition: AnyWorkflowDefinition, options: ResumeWorkflowOptions): WorkflowRun {
+	const paths = runPaths(options.cwd, options.runId);
+	const label = `Workflow "${definition.name}", run ${options.runId}`;
+	if (!existsSync(paths.journal)) throw new Error(`${label}: no journal at ${paths.journal}; nothing to resume.`);
+	const contents = readJournalFile(paths.journal);
+	if (contents.header.workflow !== definition.name) {
+		throw new Error(`${label}: the run belongs to workflow "${contents.header.workflow}"; nothing was resumed.`);
 	}
-	if (error instanceof StageError || (error instanceof Error && error.message.startsWith(`Workflow "${workflow}"`))) {
-		return { type: "run_finished", at, status: "failed", error: error.message };
+	const current = buildReport(contents, paths.runDir, listArtifacts(paths));
+	if (current.status === "completed") return finishedRun(paths.runId, paths, current);
+	if (current.status === "cancelled") {
+		throw new Error(
+			`${label} was cancelled (${current.reason ?? "no reason given"}); a cancelled run is not resumed.`,
+		);
 	}
-	const message = error instanceof Error ? error.message : String(error);
-	return { type: "run_finished", at, status: "failed", error: `Workflow "${workflow}": ${message}` };
+	const started = contents.events.find((event): event is RunStartedEvent => event.type === "run_started");
+	if (!started) throw new Error(`${label}: the journal has no run_started event; nothing to resume.`);
+	const problems = checkInputs(definition.inputs, started.inputs);
+	if (problems.length > 0) {
+		throw new Error(`${label}: its recorded inputs no longer fit the workflow:\n- ${problems.join("\n- ")}`);
+	}
+	const lock = acquireRunLock(paths.runDir);
+	if (!lock.ok) throw new Error(`${label} cannot be resumed: ${lock.error}.`);
+	let journal: FileJournal;
+	try {
+		journal = FileJournal.open(paths.journal);
+	} catch (error) {
+		lock.lock.release();
+		throw error;
+	}
+	return driveRun({
+		...options,
+		definition,
+		inputs: started.inputs,
+		paths,
+		journal,
+		lock: lock.lock,
+		previous: contents.events,
+		opening: {
+			type: "run_resumed",
+			at: new Date().toISOString(),
+			...(options.message ? { message: options.message } : {}),
+		},
+		defaultModel: started.defaultModel ?? options.defaultModel,
+		concurrency: started.concurrency ?? DEFAULT_CONCURRENCY,
+		resumeMessage: options.message,
+	});
+}
+
+/** A run that has nothing left to do: its report, as settled. */
+function finishedRun(runId: string, paths: WorkflowRun["paths"], report: RunReport): WorkflowRun {
+	return {
+		runId,
+		paths,
+		report: () => report,
+		done: Promise.resolve(report),
+		cancel: () => undefined,
+		pause: () => undefined,
+		steer: async () => {
+			throw new Error(`Run ${runId} has ${report.status}; no stage is running.`);
+		},
+	};
 }

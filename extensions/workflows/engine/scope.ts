@@ -7,8 +7,10 @@ import type { JournalEvent } from "../journal/events.js";
 import type { RunPaths } from "../journal/run-directory.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
 import type { StageActivity, StageRetrySettings } from "../stages/stage-session.js";
+import type { CallScope } from "./call-identity.js";
 import type { Frontier, StageIds } from "./graph.js";
 import type { Limiter } from "./limiter.js";
+import type { ReplayLog } from "./replay.js";
 
 export interface RunServices {
 	workflow: string;
@@ -27,6 +29,14 @@ export interface RunServices {
 	/** Run-wide limit on stage sessions in flight. */
 	limiter: Limiter;
 	ids: StageIds;
+	/** What the journal recorded before this process took the run (empty for a new run). */
+	replay: ReplayLog;
+	/** The user's message for stages that were in flight when the run stopped (resume only). */
+	resumeMessage?: string;
+	/** Why the run is being stopped, once it is: a pause interrupts stages, a cancel ends them. */
+	stopping(): "pause" | "cancel" | undefined;
+	/** Steering handles of the stages running now, by stage id. */
+	steerable: Map<string, (message: string) => Promise<void>>;
 	/** Completed stages, in completion order (fork sources). */
 	completed: StageResult[];
 	/** Usage of every settled stage so far. */
@@ -40,4 +50,6 @@ export interface Scope {
 	services: RunServices;
 	frontier: Frontier;
 	signal: AbortSignal;
+	/** Replay identities of the calls made in this scope. */
+	calls: CallScope;
 }

@@ -14,8 +14,13 @@ export interface StagePromptParts {
 	outputPath?: string;
 }
 
+/** The first line of every stage prompt; it marks where a stage's own work starts in its transcript. */
+export function stageHeader(workflow: string, stage: string): string {
+	return `Stage "${stage}" of workflow "${workflow}".`;
+}
+
 export function buildStagePrompt(parts: StagePromptParts): string {
-	const sections = [`Stage "${parts.stage}" of workflow "${parts.workflow}".`, parts.prompt.trim()];
+	const sections = [stageHeader(parts.workflow, parts.stage), parts.prompt.trim()];
 	const previous = renderPrevious(parts.previous);
 	if (previous) sections.push(previous);
 	if (parts.reads.length > 0) {

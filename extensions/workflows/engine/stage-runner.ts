@@ -1,58 +1,67 @@
-// Runs one ctx.task call: checks its options, resolves model and paths, journals the start, runs the
-// Pi session under the run-wide limit, writes the output file and journals the end. Any problem found
-// before the session starts fails the stage with no model call and nothing written but the journal.
+// Runs one ctx.task call: gives it its identity and stage id, prepares it, and then either returns the
+// result recorded by an earlier process (replay), continues its interrupted transcript, or runs it as
+// a Pi session under the run-wide limit, writing the output file and journaling start and end.
 
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { StageError } from "../authoring/stage-error.js";
-import type { StageResult, TaskOptions } from "../authoring/types.js";
+import type { StageResult, TaskOptions, Usage } from "../authoring/types.js";
 import { zeroUsage } from "../authoring/usage.js";
-import { type ResolvedModel, resolveModelSpec } from "../stages/model-spec.js";
-import { runStageSession } from "../stages/stage-session.js";
+import { runStageSession, type StageSessionOutcome } from "../stages/stage-session.js";
+import { inspectTranscript } from "../stages/transcript.js";
 import { checkBudget } from "./budget.js";
-import { stageFingerprint } from "./fingerprint.js";
-import type { Scope } from "./scope.js";
-import { resolveOutputPath, resolveReadPath } from "./stage-paths.js";
-import { buildStagePrompt } from "./stage-prompt.js";
+import type { RecordedCall } from "./replay.js";
+import type { RunServices, Scope } from "./scope.js";
+import { type PreparedStage, prepareStage } from "./stage-prepare.js";
+import { stageHeader } from "./stage-prompt.js";
 
-interface PreparedStage {
-	model: ResolvedModel;
-	reads: string[];
-	outputPath?: string;
-	forkFrom?: string;
-	prompt: string;
-	fingerprint: string;
+/** How a stage goes ahead: its recorded result, or a session (new, restarted or continued). */
+type StagePlan = { type: "replay"; result: StageResult } | SessionPlan;
+
+interface SessionPlan {
+	type: "run";
+	sessionFile: string;
+	/** Continue the transcript at sessionFile rather than start it. */
+	continued?: boolean;
+	/** The transcript already ends with the stage's answer: finish without a model call. */
+	finished?: { text: string; usage: Usage };
+	/** Why a recorded stage runs again, for the report. */
+	rerun?: string;
+	/** The stage was in flight when the run stopped, so the resume message is for it. */
+	wasInFlight?: boolean;
 }
 
 export async function runStage(scope: Scope, name: string, options: TaskOptions): Promise<StageResult> {
 	const { services } = scope;
 	const stageName = typeof name === "string" && name.trim() ? name : "(unnamed)";
-	const id = services.ids.next(stageName);
+	const key = scope.calls.next("task", stageName);
+	const recorded = services.replay.get(key);
+	const id = recorded?.kind === "task" ? recorded.stageId : services.ids.next(stageName);
 	const parents = scope.frontier.take();
 	const fail = (reason: string, stopped = false) => new StageError(services.workflow, id, reason, stopped);
 	if (scope.signal.aborted) throw fail("not started: the run was stopped", true);
-	checkBudget(services.budget, services.spent(), id);
-
-	const sessionFile = join(services.paths.stagesDir, `${id.replace(/[^\w.-]/g, "_")}.jsonl`);
-	const started = (prepared?: PreparedStage) =>
+	const settle = () => scope.frontier.settle(id);
+	const started = (fingerprint: string, model: string, sessionFile: string, plan?: StagePlan) =>
 		services.record(
 			{
 				type: "stage_started",
-				at: new Date().toISOString(),
+				at: now(),
 				stageId: id,
+				key,
 				name: stageName,
 				parents,
-				fingerprint: prepared?.fingerprint ?? "",
-				model: prepared?.model.label ?? options?.model ?? services.defaultModel ?? "",
+				fingerprint,
+				model,
 				sessionFile,
+				...(plan?.type === "run" && plan.rerun ? { rerun: plan.rerun } : {}),
+				...(plan?.type === "run" && plan.continued ? { continued: true } : {}),
 			},
 			true,
 		);
-	const settle = () => scope.frontier.settle(id);
 
 	const prepared = prepareStage(scope, id, name, options, parents);
 	if (!prepared.ok) {
-		started();
+		started("", options?.model ?? services.defaultModel ?? "", attemptFile(services, id, recorded));
 		services.record(
 			{ type: "stage_failed", at: now(), stageId: id, error: prepared.error, usage: zeroUsage(), durationMs: 0 },
 			true,
@@ -61,49 +70,39 @@ export async function runStage(scope: Scope, name: string, options: TaskOptions)
 		throw fail(prepared.error);
 	}
 	const stage = prepared.value;
+	const plan = planStage(services, id, recorded, stage);
+	if (plan.type === "replay") {
+		services.record({ type: "stage_replayed", at: now(), stageId: id });
+		services.completed.push(plan.result);
+		settle();
+		return plan.result;
+	}
+	if (!plan.finished) checkBudget(services.budget, services.spent(), id);
 
 	return services.limiter(async () => {
 		if (scope.signal.aborted) {
 			settle();
 			throw fail("not started: the run was stopped", true);
 		}
-		started(stage);
+		started(stage.fingerprint, stage.model.label, plan.sessionFile, plan);
 		const startedAt = Date.now();
-		const outcome = await runStageSession({
-			cwd: services.cwd,
-			agentDir: services.agentDir,
-			sessionFile,
-			forkFrom: stage.forkFrom,
-			model: stage.model,
-			tools: options.tools,
-			appendSystemPrompt: options.systemPrompt,
-			prompt: stage.prompt,
-			modelRegistry: services.modelRegistry(),
-			resources: services.stageResources,
-			retry: services.retry,
-			uiContext: services.uiContext,
-			signal: scope.signal,
-			onActivity: (activity) => services.activity(id, activity),
-		}).catch((error: unknown) => ({
-			ok: false as const,
-			text: "",
-			error: `could not start the Pi session: ${error instanceof Error ? error.message : String(error)}`,
-			usage: zeroUsage(),
-			aborted: false,
-		}));
+		const outcome: StageSessionOutcome = plan.finished
+			? { ok: true, text: plan.finished.text, usage: plan.finished.usage }
+			: await runSession(scope, id, options, stage, plan);
 		const durationMs = Date.now() - startedAt;
 		if (!outcome.ok) {
 			const error = outcome.error ?? "failed";
 			const stopped = outcome.aborted === true;
-			const stageFailed = {
-				type: "stage_failed",
-				at: now(),
-				stageId: id,
-				error,
-				usage: outcome.usage,
-				durationMs,
-			} as const;
-			services.record(stopped ? { ...stageFailed, cancelled: true } : stageFailed, true);
+			const at = now();
+			if (stopped && services.stopping() === "pause") {
+				services.record(
+					{ type: "stage_interrupted", at, stageId: id, reason: "paused", usage: outcome.usage, durationMs },
+					true,
+				);
+			} else {
+				const failed = { type: "stage_failed", at, stageId: id, error, usage: outcome.usage, durationMs } as const;
+				services.record(stopped ? { ...failed, cancelled: true } : failed, true);
+			}
 			settle();
 			throw fail(error, stopped);
 		}
@@ -116,7 +115,7 @@ export async function runStage(scope: Scope, name: string, options: TaskOptions)
 			name: stageName,
 			id,
 			text: fileOnly ? `[file-only output of stage "${id}": ${stage.outputPath}]` : outcome.text,
-			sessionFile,
+			sessionFile: plan.sessionFile,
 			...(stage.outputPath ? { outputPath: stage.outputPath } : {}),
 			model: stage.model.label,
 			usage: outcome.usage,
@@ -129,102 +128,94 @@ export async function runStage(scope: Scope, name: string, options: TaskOptions)
 	});
 }
 
-type Prepared = { ok: true; value: PreparedStage } | { ok: false; error: string };
-
-function prepareStage(scope: Scope, id: string, rawName: unknown, options: TaskOptions, parents: string[]): Prepared {
-	const { services } = scope;
-	const problem = checkTaskOptions(rawName, options);
-	if (problem) return { ok: false, error: problem };
-	const spec = options.model ?? services.defaultModel;
-	if (!spec)
-		return { ok: false, error: `model: none given and the run has no default model; set "model" to "provider/id"` };
-	const model = resolveModelSpec(spec, services.modelRegistry());
-	if (!model.ok) return model;
-	const roots = { cwd: services.cwd, runDir: services.paths.runDir, artifactsDir: services.paths.artifactsDir };
-	let outputPath: string | undefined;
-	if (options.output !== undefined) {
-		const resolved = resolveOutputPath(options.output, roots);
-		if (!resolved.ok) return resolved;
-		outputPath = resolved.path;
-	}
-	const reads: string[] = [];
-	for (const path of options.reads ?? []) {
-		const resolved = resolveReadPath(path, roots);
-		if (!resolved.ok) return resolved;
-		reads.push(resolved.path);
-	}
-	const context = options.context ?? "fresh";
-	let forkFrom: string | undefined;
-	if (context === "fork") {
-		const source = findForkSource(scope, options.forkFrom, parents);
-		if (!source.ok) return source;
-		forkFrom = source.path;
-	}
-	const prompt = buildStagePrompt({
-		workflow: services.workflow,
-		stage: id,
-		prompt: options.prompt,
-		previous: options.previous,
-		reads,
-		outputPath,
-	});
-	const fingerprint = stageFingerprint({
-		prompt,
-		model: model.value.label,
-		tools: options.tools,
-		systemPrompt: options.systemPrompt,
-		reads,
-		output: outputPath,
-		outputMode: options.outputMode ?? "inline",
-		context,
-		forkFrom: options.forkFrom,
-	});
-	return { ok: true, value: { model: model.value, reads, outputPath, forkFrom, prompt, fingerprint } };
-}
-
-function checkTaskOptions(name: unknown, options: TaskOptions): string | undefined {
-	if (typeof name !== "string" || name.trim() === "")
-		return `name: expected a non-empty string, got ${JSON.stringify(name)}`;
-	if (typeof options !== "object" || options === null) return `options: expected an object, got ${typeof options}`;
-	if (typeof options.prompt !== "string" || options.prompt.trim() === "") {
-		return `prompt: expected a non-empty string, got ${JSON.stringify(options.prompt)}`;
-	}
-	if (options.context !== undefined && options.context !== "fresh" && options.context !== "fork") {
-		return `context: expected "fresh" or "fork", got ${JSON.stringify(options.context)}`;
-	}
-	if (options.outputMode !== undefined && options.outputMode !== "inline" && options.outputMode !== "file-only") {
-		return `outputMode: expected "inline" or "file-only", got ${JSON.stringify(options.outputMode)}`;
-	}
-	if (options.outputMode === "file-only" && !options.output)
-		return `outputMode "file-only" needs "output" (the file to write)`;
-	for (const key of ["tools", "reads"] as const) {
-		const list = options[key];
-		if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== "string"))) {
-			return `${key}: expected an array of strings, got ${JSON.stringify(list)}`;
-		}
-	}
-	return undefined;
-}
-
-function findForkSource(
+function runSession(
 	scope: Scope,
-	forkFrom: string | undefined,
-	parents: string[],
-): { ok: true; path: string } | { ok: false; error: string } {
-	const completed = scope.services.completed;
-	if (forkFrom) {
-		const source = completed.findLast((result) => result.id === forkFrom || result.name === forkFrom);
-		if (source) return { ok: true, path: source.sessionFile };
-		const known = completed.map((result) => result.id).join(", ") || "none yet";
-		return { ok: false, error: `forkFrom: no completed stage named "${forkFrom}" (completed: ${known})` };
+	id: string,
+	options: TaskOptions,
+	stage: PreparedStage,
+	plan: SessionPlan,
+): Promise<StageSessionOutcome> {
+	const { services } = scope;
+	const message = plan.wasInFlight ? services.resumeMessage : undefined;
+	const note = message ? `\n\nMessage from the user on resuming the run: ${message}` : "";
+	return runStageSession({
+		cwd: services.cwd,
+		agentDir: services.agentDir,
+		sessionFile: plan.sessionFile,
+		forkFrom: stage.forkFrom,
+		model: stage.model,
+		tools: options.tools,
+		appendSystemPrompt: options.systemPrompt,
+		prompt: `${stage.prompt}${note}`,
+		promptMarker: stageHeader(services.workflow, id),
+		...(plan.continued ? { continueWith: `${CONTINUATION}${note}` } : {}),
+		modelRegistry: services.modelRegistry(),
+		resources: services.stageResources,
+		retry: services.retry,
+		uiContext: services.uiContext,
+		signal: scope.signal,
+		onActivity: (activity) => services.activity(id, activity),
+		onSteerable: (steer) => {
+			if (steer) services.steerable.set(id, steer);
+			else services.steerable.delete(id);
+		},
+	}).catch((error: unknown) => ({
+		ok: false as const,
+		text: "",
+		error: `could not start the Pi session: ${error instanceof Error ? error.message : String(error)}`,
+		usage: zeroUsage(),
+		aborted: false,
+	}));
+}
+
+const CONTINUATION =
+	"The workflow run stopped while you were working on this stage and has now been resumed. " +
+	"Continue the task from where you left off, then give your final answer as before.";
+
+/** Replay rules: a recorded call with the same fingerprint returns its result (if its output file is
+ * still there); an unfinished one continues its transcript when that holds work; anything else runs. */
+function planStage(
+	services: RunServices,
+	id: string,
+	recorded: RecordedCall | undefined,
+	stage: PreparedStage,
+): StagePlan {
+	const first = attemptFile(services, id, undefined);
+	if (recorded?.kind !== "task") return { type: "run", sessionFile: first };
+	const fresh = (rerun: string): SessionPlan => ({
+		type: "run",
+		sessionFile: attemptFile(services, id, recorded),
+		rerun,
+	});
+	if (recorded.fingerprint !== stage.fingerprint) {
+		return fresh(`its definition changed (fingerprint ${recorded.fingerprint || "none"} -> ${stage.fingerprint})`);
 	}
-	const parentResults = completed.filter((result) => parents.includes(result.id));
-	const only = parentResults.length === 1 ? parentResults[0] : undefined;
-	if (only) return { ok: true, path: only.sessionFile };
-	return {
-		ok: false,
-		error: `context "fork": expected exactly one completed parent stage to fork from, got ${parentResults.length} (${parents.join(", ") || "none"}); name one with "forkFrom"`,
-	};
+	if (recorded.state === "completed" && recorded.result) {
+		const output = recorded.result.outputPath;
+		if (output && !existsSync(output)) return fresh(`its output file ${output} was deleted`);
+		return { type: "replay", result: recorded.result };
+	}
+	const last = recorded.sessionFiles.at(-1) ?? first;
+	const work = inspectTranscript(last, stageHeader(services.workflow, id), services.cwd);
+	const base = { type: "run", sessionFile: last, wasInFlight: true } as const;
+	if (work.kind === "finished") {
+		return { ...base, continued: true, finished: work, rerun: "its transcript already held its answer" };
+	}
+	if (work.kind === "partial") return { ...base, continued: true, rerun: "continued from its transcript" };
+	if (existsSync(last)) return { ...fresh("started over: its transcript held no work"), wasInFlight: true };
+	return { ...base, rerun: "started over: its transcript held no work" };
+}
+
+/** Transcript path of a stage's next attempt: `<id>.jsonl`, then `<id>~2.jsonl`, ... (never reused). */
+function attemptFile(services: RunServices, id: string, recorded: RecordedCall | undefined): string {
+	const base = id.replace(/[^\w.-]/g, "_");
+	let attempt = (recorded?.sessionFiles.length ?? 0) + 1;
+	let file: string;
+	do {
+		file = join(services.paths.stagesDir, attempt === 1 ? `${base}.jsonl` : `${base}~${attempt}.jsonl`);
+		attempt++;
+	} while (existsSync(file));
+	return file;
 }
 
 function now(): string {

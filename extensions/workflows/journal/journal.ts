@@ -41,10 +41,14 @@ export class FileJournal implements JournalStore {
 		return new FileJournal(path, line, fd);
 	}
 
-	/** Opens an existing journal for appending, after checking it can be read. */
+	/** Opens an existing journal for appending, after checking it can be read. A torn last line is
+	 * closed off with a newline first, so the next event never fuses with it. */
 	static open(path: string): FileJournal {
-		const { header } = readJournalFile(path);
-		return new FileJournal(path, header, openSync(path, "a"));
+		const text = readFileSync(path, "utf8");
+		const { header } = parseJournal(text, path);
+		const fd = openSync(path, "a");
+		if (text.length > 0 && !text.endsWith("\n")) writeSync(fd, "\n");
+		return new FileJournal(path, header, fd);
 	}
 
 	append(event: JournalEvent, options?: { durable?: boolean }): void {

@@ -1,14 +1,15 @@
 // Builds report.json (schema version 1, see DESIGN.md) from journal events, so a missing or stale
 // report never loses a run, and writes it (atomically) together with report.md.
 
-import { renameSync, writeFileSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import type { Usage } from "../authoring/types.js";
-import { addUsage, zeroUsage } from "../authoring/usage.js";
-import type { RunStatus, StageStatus } from "./events.js";
+import { zeroUsage } from "../authoring/usage.js";
+import { writeAtomically } from "./atomic-write.js";
+import type { NodeKind, RunStatus, StageStatus } from "./events.js";
 import type { JournalContents } from "./journal.js";
 import { renderReportMarkdown } from "./report-markdown.js";
 import type { RunPaths } from "./run-directory.js";
+import { SpendLedger } from "./spend-ledger.js";
 
 export interface StageAttempt {
 	model: string;
@@ -18,6 +19,8 @@ export interface StageAttempt {
 
 export interface StageReport {
 	id: string;
+	/** A model stage (`ctx.task`) or a recorded side effect (`ctx.tool`). */
+	kind: NodeKind;
 	name: string;
 	status: StageStatus;
 	parents: string[];
@@ -28,7 +31,10 @@ export interface StageReport {
 	sessionFile?: string;
 	output?: string;
 	error?: string;
+	/** The result came from the journal of an earlier process, without running the stage again. */
 	replayed: boolean;
+	/** Why a resumed run ran this recorded stage again (its definition changed, output deleted, ...). */
+	rerun?: string;
 }
 
 export interface PromptReport {
@@ -73,30 +79,59 @@ export function buildReport(journal: JournalContents, runDir: string, artifacts:
 		errors: [],
 	};
 	const stages = new Map<string, StageReport>();
+	const ledger = new SpendLedger();
 	const show = (path: string) => {
 		const rel = relative(runDir, path);
 		return rel.startsWith("..") || isAbsolute(rel) ? path : rel;
 	};
+	const node = (stageId: string, kind: NodeKind, name: string): StageReport => {
+		let stage = stages.get(stageId);
+		if (!stage) {
+			stage = {
+				id: stageId,
+				kind,
+				name,
+				status: "running",
+				parents: [],
+				attempts: [],
+				usage: zeroUsage(),
+				replayed: false,
+			};
+			stages.set(stageId, stage);
+			report.stages.push(stage);
+		}
+		return stage;
+	};
+	const fail = (stageId: string, error: string) =>
+		report.errors.push(`Workflow "${header.workflow}", stage "${stageId}": ${error}`);
 	for (const event of events) {
+		ledger.apply(event);
 		switch (event.type) {
 			case "run_started":
 				report.inputs = event.inputs;
 				report.startedAt = event.at;
 				break;
-			case "stage_started": {
-				const stage: StageReport = {
-					id: event.stageId,
-					name: event.name,
-					status: "running",
-					parents: event.parents,
-					model: event.model,
-					attempts: [],
-					usage: zeroUsage(),
-					sessionFile: show(event.sessionFile),
-					replayed: false,
-				};
-				stages.set(event.stageId, stage);
-				report.stages.push(stage);
+			case "run_resumed":
+				report.status = "running";
+				report.errors = [];
+				for (const key of ["reason", "endedAt", "durationMs", "outputs"] as const) delete report[key];
+				break;
+			case "run_paused":
+				report.status = "paused";
+				report.reason = event.reason;
+				break;
+			case "stage_started":
+			case "tool_started": {
+				const stage = node(event.stageId, event.type === "stage_started" ? "task" : "tool", event.name);
+				stage.status = "running";
+				stage.parents = event.parents;
+				stage.replayed = false;
+				delete stage.error;
+				if (event.rerun) stage.rerun = event.rerun;
+				if (event.type === "stage_started") {
+					stage.model = event.model;
+					stage.sessionFile = show(event.sessionFile);
+				}
 				break;
 			}
 			case "stage_completed": {
@@ -105,7 +140,6 @@ export function buildReport(journal: JournalContents, runDir: string, artifacts:
 				const result = event.result;
 				stage.status = "completed";
 				stage.model = result.model;
-				stage.usage = result.usage;
 				stage.durationMs = result.durationMs;
 				stage.attempts.push({ model: result.model, ok: true });
 				if (result.outputPath) {
@@ -118,12 +152,36 @@ export function buildReport(journal: JournalContents, runDir: string, artifacts:
 				const stage = stages.get(event.stageId);
 				if (!stage) break;
 				stage.status = event.cancelled ? "cancelled" : "failed";
-				stage.usage = event.usage;
 				stage.durationMs = event.durationMs;
 				stage.error = event.error;
 				stage.attempts.push({ model: stage.model ?? "", ok: false, error: event.error });
-				if (!event.cancelled)
-					report.errors.push(`Workflow "${header.workflow}", stage "${event.stageId}": ${event.error}`);
+				if (!event.cancelled) fail(event.stageId, event.error);
+				break;
+			}
+			case "stage_interrupted": {
+				const stage = stages.get(event.stageId);
+				if (!stage) break;
+				stage.status = "interrupted";
+				stage.durationMs = event.durationMs;
+				stage.attempts.push({ model: stage.model ?? "", ok: false, error: `interrupted: ${event.reason}` });
+				break;
+			}
+			case "stage_replayed": {
+				const stage = stages.get(event.stageId);
+				if (stage) stage.replayed = true;
+				break;
+			}
+			case "tool_finished": {
+				const stage = stages.get(event.stageId);
+				if (!stage) break;
+				stage.durationMs = event.durationMs;
+				if (event.outcome.ok) {
+					stage.status = "completed";
+					break;
+				}
+				stage.status = event.stopped ? "interrupted" : "failed";
+				stage.error = event.outcome.error.message;
+				if (!event.stopped && !event.failureReturned) fail(event.stageId, event.outcome.error.message);
 				break;
 			}
 			case "run_finished":
@@ -136,18 +194,24 @@ export function buildReport(journal: JournalContents, runDir: string, artifacts:
 				break;
 		}
 	}
-	report.usage = report.stages.reduce((total, stage) => addUsage(total, stage.usage), zeroUsage());
+	for (const stage of report.stages) stage.usage = ledger.stage(stage.id);
+	report.usage = ledger.total();
 	return report;
+}
+
+/** The report of a run whose owner is gone while it was running: interrupted, and resumable. */
+export function markInterrupted(report: RunReport): RunReport {
+	if (report.status !== "running") return report;
+	return {
+		...report,
+		status: "interrupted",
+		reason: "the process running it stopped; resume it to continue",
+		stages: report.stages.map((stage) => (stage.status === "running" ? { ...stage, status: "interrupted" } : stage)),
+	};
 }
 
 /** Writes report.json (via a temporary file and rename, so readers never see half a report) and report.md. */
 export function writeReport(paths: RunPaths, report: RunReport): void {
 	writeAtomically(paths.reportJson, `${JSON.stringify(report, null, "\t")}\n`);
 	writeAtomically(paths.reportMd, renderReportMarkdown(report));
-}
-
-export function writeAtomically(path: string, content: string): void {
-	const temporary = `${path}.${process.pid}.tmp`;
-	writeFileSync(temporary, content);
-	renameSync(temporary, path);
 }

@@ -1,10 +1,12 @@
 // Lists the runs under a project's runs folder and finds one by id or unique id prefix. Each run's
-// state is rebuilt from its journal, so it works for runs started by earlier processes.
+// state is rebuilt from its journal (and its lock: a running run without a live owner is
+// interrupted), so it works for runs started by earlier processes.
 
 import { existsSync, readdirSync } from "node:fs";
 import { readJournalFile } from "./journal.js";
-import { buildReport, type RunReport } from "./report.js";
+import { buildReport, markInterrupted, type RunReport } from "./report.js";
 import { listArtifacts, runPaths, runsRoot } from "./run-directory.js";
+import { inspectLock } from "./run-lock.js";
 
 export function listRunIds(cwd: string): string[] {
 	const root = runsRoot(cwd);
@@ -15,11 +17,27 @@ export function listRunIds(cwd: string): string[] {
 		.sort();
 }
 
-/** The report of a run on disk, rebuilt from its journal. Throws when the journal cannot be read. */
+/** The report of a run on disk, rebuilt from its journal; a running run whose owner is gone is
+ * `interrupted`. Throws when the journal cannot be read. */
 export function readRunReport(cwd: string, runId: string): RunReport {
 	const paths = runPaths(cwd, runId);
 	if (!existsSync(paths.journal)) throw new Error(`Run ${runId} has no journal at ${paths.journal}`);
-	return buildReport(readJournalFile(paths.journal), paths.runDir, listArtifacts(paths));
+	const report = buildReport(readJournalFile(paths.journal), paths.runDir, listArtifacts(paths));
+	return inspectLock(paths.runDir).state === "owned" ? report : markInterrupted(report);
+}
+
+/** Runs of a project that no process is driving and that a resume would continue: interrupted or paused. */
+export function resumableRuns(cwd: string): RunReport[] {
+	const found: RunReport[] = [];
+	for (const runId of listRunIds(cwd)) {
+		try {
+			const report = readRunReport(cwd, runId);
+			if (report.status === "interrupted" || report.status === "paused") found.push(report);
+		} catch {
+			// An unreadable journal is reported by status, not here.
+		}
+	}
+	return found;
 }
 
 /** Resolves a run id or unique prefix among `known` ids; errors list the matches or say none exist. */

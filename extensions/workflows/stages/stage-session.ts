@@ -16,6 +16,7 @@ import type { Usage } from "../authoring/types.js";
 import { zeroUsage } from "../authoring/usage.js";
 import type { ResolvedModel } from "./model-spec.js";
 import { createStageResourceLoader, type StageResourceOptions } from "./stage-resources.js";
+import { ownWorkStart } from "./transcript.js";
 import { usageOfMessages } from "./usage.js";
 
 /** Live progress of a stage, for widgets and status lines. */
@@ -38,6 +39,10 @@ export interface StageSessionSpec {
 	tools?: readonly string[];
 	appendSystemPrompt?: string;
 	prompt: string;
+	/** Text the stage's own first prompt starts with: what comes before it is a fork's copied history. */
+	promptMarker: string;
+	/** Set when resuming: the transcript at `sessionFile` is continued with this message instead of `prompt`. */
+	continueWith?: string;
 	modelRegistry: ModelRegistry;
 	resources: StageResourceOptions;
 	/** Pi's transient-error retries (429, 5xx, overloaded); on by default with Pi's own defaults. */
@@ -46,6 +51,8 @@ export interface StageSessionSpec {
 	uiContext?: ExtensionUIContext;
 	signal: AbortSignal;
 	onActivity?: (activity: StageActivity) => void;
+	/** Called with a way to steer the stage once its session runs, and with undefined when it stops. */
+	onSteerable?: (steer: ((message: string) => Promise<void>) | undefined) => void;
 }
 
 export interface StageSessionOutcome {
@@ -94,7 +101,8 @@ export async function runStageSession(spec: StageSessionSpec): Promise<StageSess
 }
 
 function openTranscript(spec: StageSessionSpec): SessionManager {
-	if (!spec.forkFrom) return SessionManager.open(spec.sessionFile, undefined, spec.cwd);
+	if (!spec.forkFrom || spec.continueWith !== undefined)
+		return SessionManager.open(spec.sessionFile, undefined, spec.cwd);
 	// forkFrom names the copy itself; move it to the stage's own transcript path.
 	const fork = SessionManager.forkFrom(spec.forkFrom, spec.cwd, dirname(spec.sessionFile));
 	const copied = fork.getSessionFile();
@@ -125,16 +133,25 @@ async function promptUntilDone(
 			spec.onActivity({ type: "tool_end", tool: event.toolName, isError: event.isError });
 		}
 	});
+	spec.onSteerable?.((message) => session.steer(message));
 	try {
-		await session.prompt(spec.prompt, { expandPromptTemplates: false });
+		let message = spec.continueWith ?? spec.prompt;
+		while (true) {
+			await session.prompt(message, { expandPromptTemplates: false });
+			// A steer that arrived as the agent loop ended was never delivered: deliver it now.
+			const late = session.clearQueue().steering;
+			if (late.length === 0 || spec.signal.aborted) break;
+			message = late.join("\n\n");
+		}
 	} catch (error) {
 		const message = error instanceof Error ? error.message : String(error);
-		return { ok: false, text: "", error: message, usage: usageSince(session, startIndex) };
+		return { ok: false, text: "", error: message, usage: usageSince(session, spec.promptMarker, startIndex) };
 	} finally {
+		spec.onSteerable?.(undefined);
 		unsubscribe();
 		spec.signal.removeEventListener("abort", abort);
 	}
-	const usage = usageSince(session, startIndex);
+	const usage = usageSince(session, spec.promptMarker, startIndex);
 	const last = session.messages.slice(startIndex).findLast((message) => message.role === "assistant");
 	if (spec.signal.aborted || last?.stopReason === "aborted") {
 		return { ok: false, text: "", aborted: true, error: "stopped", usage };
@@ -146,8 +163,10 @@ async function promptUntilDone(
 	return { ok: true, text: session.getLastAssistantText() ?? "", usage };
 }
 
-function usageSince(session: AgentSession, startIndex: number): Usage {
-	return usageOfMessages(session.messages.slice(startIndex));
+/** The stage's spend: everything after its own first prompt, so a continued transcript counts whole. */
+function usageSince(session: AgentSession, marker: string, startIndex: number): Usage {
+	const own = ownWorkStart(session.messages, marker);
+	return usageOfMessages(session.messages.slice(own < 0 ? startIndex : own));
 }
 
 function failure(error: string): StageSessionOutcome {

@@ -1,0 +1,123 @@
+// Prepares one ctx.task call before anything runs: checks its options, resolves the model, the output
+// and reads paths and the fork source, builds the prompt and computes the fingerprint. Problems come
+// back as data (`ok: false`) so the runner can journal them without a model call.
+
+import type { TaskOptions } from "../authoring/types.js";
+import { type ResolvedModel, resolveModelSpec } from "../stages/model-spec.js";
+import { stageFingerprint } from "./fingerprint.js";
+import type { Scope } from "./scope.js";
+import { resolveOutputPath, resolveReadPath } from "./stage-paths.js";
+import { buildStagePrompt } from "./stage-prompt.js";
+
+export interface PreparedStage {
+	model: ResolvedModel;
+	reads: string[];
+	outputPath?: string;
+	forkFrom?: string;
+	prompt: string;
+	fingerprint: string;
+}
+
+export type Prepared = { ok: true; value: PreparedStage } | { ok: false; error: string };
+
+export function prepareStage(
+	scope: Scope,
+	id: string,
+	rawName: unknown,
+	options: TaskOptions,
+	parents: string[],
+): Prepared {
+	const { services } = scope;
+	const problem = checkTaskOptions(rawName, options);
+	if (problem) return { ok: false, error: problem };
+	const spec = options.model ?? services.defaultModel;
+	if (!spec)
+		return { ok: false, error: `model: none given and the run has no default model; set "model" to "provider/id"` };
+	const model = resolveModelSpec(spec, services.modelRegistry());
+	if (!model.ok) return model;
+	const roots = { cwd: services.cwd, runDir: services.paths.runDir, artifactsDir: services.paths.artifactsDir };
+	let outputPath: string | undefined;
+	if (options.output !== undefined) {
+		const resolved = resolveOutputPath(options.output, roots);
+		if (!resolved.ok) return resolved;
+		outputPath = resolved.path;
+	}
+	const reads: string[] = [];
+	for (const path of options.reads ?? []) {
+		const resolved = resolveReadPath(path, roots);
+		if (!resolved.ok) return resolved;
+		reads.push(resolved.path);
+	}
+	const context = options.context ?? "fresh";
+	let forkFrom: string | undefined;
+	if (context === "fork") {
+		const source = findForkSource(scope, options.forkFrom, parents);
+		if (!source.ok) return source;
+		forkFrom = source.path;
+	}
+	const prompt = buildStagePrompt({
+		workflow: services.workflow,
+		stage: id,
+		prompt: options.prompt,
+		previous: options.previous,
+		reads,
+		outputPath,
+	});
+	const fingerprint = stageFingerprint({
+		prompt,
+		model: model.value.label,
+		tools: options.tools,
+		systemPrompt: options.systemPrompt,
+		reads,
+		output: outputPath,
+		outputMode: options.outputMode ?? "inline",
+		context,
+		forkFrom: options.forkFrom,
+	});
+	return { ok: true, value: { model: model.value, reads, outputPath, forkFrom, prompt, fingerprint } };
+}
+
+function checkTaskOptions(name: unknown, options: TaskOptions): string | undefined {
+	if (typeof name !== "string" || name.trim() === "")
+		return `name: expected a non-empty string, got ${JSON.stringify(name)}`;
+	if (typeof options !== "object" || options === null) return `options: expected an object, got ${typeof options}`;
+	if (typeof options.prompt !== "string" || options.prompt.trim() === "") {
+		return `prompt: expected a non-empty string, got ${JSON.stringify(options.prompt)}`;
+	}
+	if (options.context !== undefined && options.context !== "fresh" && options.context !== "fork") {
+		return `context: expected "fresh" or "fork", got ${JSON.stringify(options.context)}`;
+	}
+	if (options.outputMode !== undefined && options.outputMode !== "inline" && options.outputMode !== "file-only") {
+		return `outputMode: expected "inline" or "file-only", got ${JSON.stringify(options.outputMode)}`;
+	}
+	if (options.outputMode === "file-only" && !options.output)
+		return `outputMode "file-only" needs "output" (the file to write)`;
+	for (const key of ["tools", "reads"] as const) {
+		const list = options[key];
+		if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== "string"))) {
+			return `${key}: expected an array of strings, got ${JSON.stringify(list)}`;
+		}
+	}
+	return undefined;
+}
+
+function findForkSource(
+	scope: Scope,
+	forkFrom: string | undefined,
+	parents: string[],
+): { ok: true; path: string } | { ok: false; error: string } {
+	const completed = scope.services.completed;
+	if (forkFrom) {
+		const source = completed.findLast((result) => result.id === forkFrom || result.name === forkFrom);
+		if (source) return { ok: true, path: source.sessionFile };
+		const known = completed.map((result) => result.id).join(", ") || "none yet";
+		return { ok: false, error: `forkFrom: no completed stage named "${forkFrom}" (completed: ${known})` };
+	}
+	const parentResults = completed.filter((result) => parents.includes(result.id));
+	const only = parentResults.length === 1 ? parentResults[0] : undefined;
+	if (only) return { ok: true, path: only.sessionFile };
+	return {
+		ok: false,
+		error: `context "fork": expected exactly one completed parent stage to fork from, got ${parentResults.length} (${parents.join(", ") || "none"}); name one with "forkFrom"`,
+	};
+}
