@@ -1,0 +1,165 @@
+// Pause, resume, steer and cancel on a live run in this process: a paused stage continues its own
+// transcript on resume (with the user's message), a steer reaches the stage's next model call.
+
+import { Type } from "typebox";
+import { afterEach, describe, expect, it } from "vitest";
+import { workflow } from "../extensions/workflows/authoring/workflow.js";
+import { readJournalFile } from "../extensions/workflows/journal/journal.js";
+import { createHarness, type Harness } from "./support/harness.js";
+
+function deferred<T = void>() {
+	let resolve!: (value: T) => void;
+	const promise = new Promise<T>((done) => {
+		resolve = done;
+	});
+	return { promise, resolve };
+}
+
+const oneStage = workflow({
+	name: "one-stage",
+	description: "a single stage that reads a file first",
+	inputs: {},
+	outputs: { result: Type.String() },
+	run: async (ctx) => ({ result: (await ctx.task("work", { prompt: "Read notes.txt, then answer" })).text }),
+});
+
+describe("pause and resume", () => {
+	let harness: Harness;
+	afterEach(() => harness.cleanup());
+
+	it("interrupts a running stage and continues its transcript on resume, with the user's message", async () => {
+		const secondCall = deferred();
+		harness = createHarness((request) => {
+			if (request.stageCall === 1) return { toolCalls: [{ name: "read", arguments: { path: "notes.txt" } }] };
+			if (request.stageCall === 2) {
+				secondCall.resolve();
+				return { text: "never delivered", delayMs: 60_000 };
+			}
+			return `final answer after: ${request.lastMessage}`;
+		});
+		const run = harness.start(oneStage, {});
+		await secondCall.promise;
+		run.pause();
+		const paused = await run.done;
+		expect(paused.status).toBe("paused");
+		expect(paused.stages[0]?.status).toBe("interrupted");
+
+		const resumed = await harness.resume(oneStage, run.runId, { message: "keep it short" }).done;
+
+		expect(resumed.status).toBe("completed");
+		const calls = harness.provider.calls;
+		expect(calls.map((call) => call.stageCall)).toEqual([1, 2, 3]);
+		const continuation = calls[2];
+		// The third call continues the same transcript: the tool result of the first attempt is still there.
+		expect(continuation?.transcript.some((line) => line.startsWith("toolResult:"))).toBe(true);
+		expect(continuation?.lastMessage).toMatch(/has now been resumed/);
+		expect(continuation?.lastMessage).toMatch(/keep it short/);
+		expect(resumed.outputs?.result).toMatch(/^final answer after: The workflow run stopped/);
+		const stage = resumed.stages[0];
+		expect(stage?.rerun).toBe("continued from its transcript");
+		expect(stage?.sessionFile).toBe("stages/work.jsonl");
+		expect(stage?.usage.turns).toBe(3);
+	});
+
+	it("starts a stage over when its transcript holds no work yet", async () => {
+		const firstCall = deferred();
+		harness = createHarness((request) => {
+			if (harness.provider.calls.length === 1) {
+				firstCall.resolve();
+				return { text: "never delivered", delayMs: 60_000 };
+			}
+			return "fresh answer";
+		});
+		const run = harness.start(oneStage, {});
+		await firstCall.promise;
+		run.pause();
+		await run.done;
+		const resumed = await harness.resume(oneStage, run.runId).done;
+		expect(resumed.outputs).toEqual({ result: "fresh answer" });
+		expect(resumed.stages[0]?.rerun).toMatch(/started over/);
+		expect(harness.provider.calls[1]?.transcript).toHaveLength(1);
+	});
+});
+
+describe("steer", () => {
+	let harness: Harness;
+	afterEach(() => harness.cleanup());
+
+	it("delivers a message to a running stage before its next model call", async () => {
+		const inFirstCall = deferred();
+		const release = deferred();
+		harness = createHarness(async (request) => {
+			if (request.stageCall === 1) {
+				inFirstCall.resolve();
+				await release.promise;
+				return "first answer";
+			}
+			return `answer to: ${request.lastMessage}`;
+		});
+		const run = harness.start(oneStage, {});
+		await inFirstCall.promise;
+		await run.steer("work", "also check the tests");
+		release.resolve();
+		const report = await run.done;
+
+		expect(report.outputs).toEqual({ result: "answer to: also check the tests" });
+		const steered = readJournalFile(run.paths.journal).events.find((event) => event.type === "stage_steered");
+		expect(steered).toMatchObject({ stageId: "work", message: "also check the tests" });
+	});
+
+	it("refuses a stage that is not running and names the ones that are", async () => {
+		const inFirstCall = deferred();
+		harness = createHarness(() => {
+			inFirstCall.resolve();
+			return { text: "slow", delayMs: 60_000 };
+		});
+		const run = harness.start(oneStage, {});
+		await inFirstCall.promise;
+		await expect(run.steer("review", "hi")).rejects.toThrow(
+			`Run ${run.runId}: stage "review" is not running (running now: work); nothing was sent.`,
+		);
+		run.cancel();
+		expect((await run.done).status).toBe("cancelled");
+	});
+});
+
+describe("cancel", () => {
+	it("stops every branch of a parallel group and starts nothing after it", async () => {
+		const bothRunning = deferred();
+		const harness = createHarness(() => {
+			if (harness.provider.inFlight === 2) bothRunning.resolve();
+			return { text: "slow", delayMs: 60_000 };
+		});
+		try {
+			const fanOut = workflow({
+				name: "fan-out",
+				description: "two branches, then a stage",
+				inputs: {},
+				outputs: {},
+				run: async (ctx) => {
+					await ctx.parallel([
+						{ name: "left", prompt: "left" },
+						{ name: "right", prompt: "right" },
+					]);
+					await ctx.task("after", { prompt: "after" });
+					return {};
+				},
+			});
+			const run = harness.start(fanOut, {});
+			await bothRunning.promise;
+			run.cancel("enough");
+			const report = await run.done;
+			expect(report.status).toBe("cancelled");
+			expect(report.reason).toBe("enough");
+			expect(report.stages.map((stage) => [stage.id, stage.status])).toEqual([
+				["left", "cancelled"],
+				["right", "cancelled"],
+			]);
+			expect(() => harness.resume(fanOut, run.runId)).toThrow(
+				/was cancelled \(enough\); a cancelled run is not resumed/,
+			);
+		} finally {
+			harness.cleanup();
+		}
+	});
+});
