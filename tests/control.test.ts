@@ -63,7 +63,7 @@ describe("pause and resume", () => {
 
 	it("starts a stage over when its transcript holds no work yet", async () => {
 		const firstCall = deferred();
-		harness = createHarness((request) => {
+		harness = createHarness(() => {
 			if (harness.provider.calls.length === 1) {
 				firstCall.resolve();
 				return { text: "never delivered", delayMs: 60_000 };

@@ -45,7 +45,8 @@ describe("command arguments", () => {
 
 	it("completes subcommands and workflow names", () => {
 		const service = { cachedNames: () => ["review-change", "release"] };
-		expect(completions("st", service, "/nowhere")?.map((item) => item.value)).toEqual(["status"]);
+		expect(completions("st", service, "/nowhere")?.map((item) => item.value)).toEqual(["status", "steer"]);
+		expect(completions("res", service, "/nowhere")?.map((item) => item.value)).toEqual(["resume"]);
 		expect(completions("run re", service, "/nowhere")?.map((item) => item.value)).toEqual([
 			"run review-change",
 			"run release",

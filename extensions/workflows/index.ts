@@ -2,7 +2,8 @@
 // command and the --trust-workflows flag, and binds the live run view to the current session.
 
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
-import { completionText } from "./surface/format.js";
+import { resumableRuns } from "./journal/run-index.js";
+import { completionText, resumableNotice } from "./surface/format.js";
 import { runManager } from "./surface/run-manager.js";
 import { createRunView } from "./surface/widget.js";
 import { registerWorkflowCommand } from "./surface/workflow-command.js";
@@ -45,6 +46,11 @@ export default function piWorkflows(pi: ExtensionAPI): void {
 		view?.refresh();
 		// Completion needs the names without waiting; only UI modes complete, so only they scan at start.
 		if (ctx.hasUI) void service.catalog(ctx.cwd).catch(() => undefined);
+		// Runs left by earlier processes are offered, never resumed silently.
+		if (ctx.hasUI) {
+			const waiting = resumableRuns(ctx.cwd).filter((run) => !manager.get(run.runId));
+			if (waiting.length > 0) ctx.ui.notify(resumableNotice(waiting), "info");
+		}
 	});
 
 	pi.on("session_shutdown", async () => {

@@ -29,7 +29,7 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 	for (const stage of report.stages) {
 		const duration = stage.durationMs === undefined ? "-" : formatDuration(stage.durationMs);
 		lines.push(
-			`  ${stage.id}  ${stage.status}  ${stage.model ?? "-"}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${stage.error ? `  error: ${stage.error}` : ""}`,
+			`  ${stage.id}  ${stage.status}${stage.replayed ? " (replayed)" : ""}  ${stage.model ?? (stage.kind === "tool" ? "tool" : "-")}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${stage.error ? `  error: ${stage.error}` : ""}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`,
 		);
 	}
 	if (report.stages.length > 0) lines.push("", "graph:", ...renderGraph(report.stages).map((line) => `  ${line}`));
@@ -52,4 +52,17 @@ export function completionText(report: RunReport, cwd: string): string {
 	if (report.errors.length > 0) lines.push(`Errors:\n${report.errors.map((error) => `- ${error}`).join("\n")}`);
 	lines.push(`Report: ${runPaths(cwd, report.runId).reportJson}`);
 	return lines.join("\n");
+}
+
+/** Told at session start: runs no process drives that a resume would continue. */
+export function resumableNotice(reports: readonly RunReport[]): string {
+	const lines = reports.map((report) => {
+		const done = report.stages.filter((stage) => stage.status === "completed").length;
+		return `  ${report.runId}  ${report.workflow}  ${report.status}  ${done}/${report.stages.length} stages done`;
+	});
+	return [
+		`Workflow runs that can be resumed (finished stages are not run again):`,
+		...lines,
+		"Resume one with /workflow resume <run> [message], or drop it with /workflow cancel <run>.",
+	].join("\n");
 }

@@ -4,14 +4,22 @@
 
 import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
-import { type RunProgressEvent, type RunWorkflowOptions, startWorkflow, type WorkflowRun } from "../engine/run.js";
+import {
+	type ResumeWorkflowOptions,
+	type RunProgressEvent,
+	type RunWorkflowOptions,
+	resumeWorkflow,
+	startWorkflow,
+	type WorkflowRun,
+} from "../engine/run.js";
+import type { JournalEvent } from "../journal/events.js";
 import type { RunReport } from "../journal/report.js";
 import { listRunIds, matchRunId, readRunReport } from "../journal/run-index.js";
 
 /** Live view of a stage, for the widget. */
 export interface LiveStage {
 	id: string;
-	status: "running" | "completed" | "failed" | "cancelled";
+	status: "running" | "completed" | "failed" | "cancelled" | "interrupted";
 	model: string;
 	startedAt: number;
 	/** Tool the stage is running now, if any. */
@@ -44,9 +52,33 @@ export class RunManager {
 		options: RunWorkflowOptions,
 		startedBy: ManagedRun["startedBy"],
 	): ManagedRun {
-		// The record exists before the run starts: its first events arrive before startWorkflow returns.
+		return this.adopt(definition.name, options, startedBy, (onEvent) =>
+			startWorkflow(definition, inputs, { ...options, onEvent }),
+		);
+	}
+
+	/** Takes over a run from disk (see resumeWorkflow); throws when it cannot be resumed. */
+	resume(
+		definition: AnyWorkflowDefinition,
+		options: ResumeWorkflowOptions,
+		startedBy: ManagedRun["startedBy"],
+	): ManagedRun {
+		const live = this.runs.get(options.runId);
+		if (live && !live.final) throw new Error(`Run ${options.runId} is already running in this process.`);
+		return this.adopt(definition.name, options, startedBy, (onEvent) =>
+			resumeWorkflow(definition, { ...options, onEvent }),
+		);
+	}
+
+	private adopt(
+		workflow: string,
+		options: { cwd: string; onEvent?: (event: RunProgressEvent) => void },
+		startedBy: ManagedRun["startedBy"],
+		launch: (onEvent: (event: RunProgressEvent) => void) => WorkflowRun,
+	): ManagedRun {
+		// The record exists before the run starts: its first events arrive before the launch returns.
 		const managed = {
-			workflow: definition.name,
+			workflow,
 			startedBy,
 			startedAt: Date.now(),
 			cwd: options.cwd,
@@ -56,7 +88,7 @@ export class RunManager {
 			this.track(managed, event);
 			options.onEvent?.(event);
 		};
-		managed.run = startWorkflow(definition, inputs, { ...options, onEvent });
+		managed.run = launch(onEvent);
 		const run = managed.run;
 		this.runs.set(run.runId, managed);
 		this.emit(managed, false);
@@ -75,10 +107,11 @@ export class RunManager {
 		return [...this.runs.values()].filter((run) => !run.final);
 	}
 
-	/** Current report of a run, live or on disk. */
+	/** Current report of a run: live while this process drives it, else from disk (another process may
+	 * have resumed it since). */
 	report(cwd: string, runId: string): RunReport {
 		const live = this.runs.get(runId);
-		return live ? (live.final ?? live.run.report()) : readRunReport(cwd, runId);
+		return live && !live.final ? live.run.report() : readRunReport(cwd, runId);
 	}
 
 	/** Finds a run by id or unique prefix among this process's runs and the project's runs on disk. */
@@ -106,21 +139,37 @@ export class RunManager {
 			if (progress.activity.type === "tool_end") stage.tool = undefined;
 		} else {
 			const event = progress.event;
-			if (event.type === "stage_started") {
-				managed.stages.set(event.stageId, {
-					id: event.stageId,
-					status: "running",
-					model: event.model,
-					startedAt: Date.parse(event.at),
-					cost: 0,
-				});
-			} else if (event.type === "stage_completed" || event.type === "stage_failed") {
-				const stage = managed.stages.get(event.stageId);
-				if (stage) {
-					stage.status = event.type === "stage_completed" ? "completed" : event.cancelled ? "cancelled" : "failed";
-					stage.cost = event.type === "stage_completed" ? event.result.usage.cost : event.usage.cost;
+			const stage = "stageId" in event ? managed.stages.get(event.stageId) : undefined;
+			switch (event.type) {
+				case "stage_started":
+				case "tool_started":
+					managed.stages.set(event.stageId, {
+						id: event.stageId,
+						status: "running",
+						model: event.type === "stage_started" ? event.model : "tool",
+						startedAt: Date.parse(event.at),
+						cost: 0,
+					});
+					break;
+				case "stage_replayed":
+					managed.stages.set(event.stageId, {
+						id: event.stageId,
+						status: "completed",
+						model: "replayed",
+						startedAt: Date.parse(event.at),
+						cost: 0,
+					});
+					break;
+				case "stage_completed":
+				case "stage_failed":
+				case "stage_interrupted":
+				case "tool_finished":
+					if (!stage) break;
+					stage.status = settledStatus(event);
+					stage.cost =
+						event.type === "stage_completed" ? event.result.usage.cost : "usage" in event ? event.usage.cost : 0;
 					stage.tool = undefined;
-				}
+					break;
 			}
 		}
 		this.emit(managed, false);
@@ -133,6 +182,21 @@ export class RunManager {
 		} catch {
 			// A UI listener's failure (a stale session, say) must never reach the run.
 		}
+	}
+}
+
+function settledStatus(event: JournalEvent): LiveStage["status"] {
+	switch (event.type) {
+		case "stage_completed":
+			return "completed";
+		case "stage_interrupted":
+			return "interrupted";
+		case "stage_failed":
+			return event.cancelled ? "cancelled" : "failed";
+		case "tool_finished":
+			return event.outcome.ok ? "completed" : event.stopped ? "interrupted" : "failed";
+		default:
+			return "running";
 	}
 }
 

@@ -1,5 +1,6 @@
-// The `/workflow` command: list (default), run, status, show, cancel, reload, with completion for
-// subcommands, workflow names and run ids. UI modes answer with notifications; headless modes print.
+// The `/workflow` command: list (default), run, status, show, pause, resume, steer, cancel, reload,
+// with completion for subcommands, workflow names and run ids. UI modes answer with notifications;
+// headless modes print.
 
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
 import { checkInputs } from "../authoring/validate.js";
@@ -13,15 +14,21 @@ const SUBCOMMANDS = {
 	run: "run <name> [key=value ... | JSON]: start a workflow",
 	status: "status [run]: all runs, or one",
 	show: "show <run>: stages, models, durations, cost and the graph",
-	cancel: "cancel <run>: stop a run",
+	pause: "pause <run>: no new stages; running ones are interrupted and resume later",
+	resume: "resume <run> [message]: continue a paused or interrupted run; finished stages are not run again",
+	steer: "steer <run> <stage> <message>: tell a running stage something before its next model call",
+	cancel: "cancel <run>: stop a run for good",
 	reload: "Rescan workflow files",
 } as const;
 
 type Subcommand = keyof typeof SUBCOMMANDS;
 
+/** Subcommands whose first argument is a run id. */
+const RUN_SUBCOMMANDS = new Set(["status", "show", "pause", "resume", "steer", "cancel"]);
+
 export function registerWorkflowCommand(pi: ExtensionAPI, service: WorkflowService, lastCwd: () => string): void {
 	pi.registerCommand("workflow", {
-		description: "Run and watch workflows: list, run, status, show, cancel, reload",
+		description: "Run and watch workflows: list, run, status, show, pause, resume, steer, cancel, reload",
 		getArgumentCompletions: (prefix) => completions(prefix, service, lastCwd()),
 		handler: async (args, ctx) => {
 			try {
@@ -69,14 +76,31 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 				formatRunDetails(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest)), ctx.cwd),
 			);
 		}
+		case "pause":
 		case "cancel": {
-			if (!rest) throw new Error("cancel needs a run id (or a unique prefix)");
+			if (!rest) throw new Error(`${first} needs a run id (or a unique prefix)`);
 			const runId = runManager().resolve(ctx.cwd, rest);
-			const live = runManager().get(runId);
-			if (!live || live.final) throw new Error(`Run ${runId} is not running in this process; nothing to cancel.`);
-			live.run.cancel("cancelled by the user");
-			const final = await live.run.done;
-			return report(ctx, `Run ${runId} ${final.status}.`);
+			const type = first === "pause" ? "pause" : "cancel";
+			const reason = type === "pause" ? "paused by the user" : "cancelled by the user";
+			return report(ctx, await service.control(runId, { type, reason }, ctx));
+		}
+		case "steer": {
+			const [run, stage] = splitWords(rest);
+			const message =
+				run && stage ? rest.slice(rest.indexOf(stage, rest.indexOf(run) + run.length) + stage.length).trim() : "";
+			if (!run || !stage || !message)
+				throw new Error("steer needs a run, a stage and a message: /workflow steer <run> <stage> <message>");
+			const runId = runManager().resolve(ctx.cwd, run);
+			return report(ctx, await service.control(runId, { type: "steer", stageId: stage, message }, ctx));
+		}
+		case "resume": {
+			const [run] = splitWords(rest);
+			if (!run) throw new Error("resume needs a run id (or a unique prefix): /workflow resume <run> [message]");
+			const runId = runManager().resolve(ctx.cwd, run);
+			const message = rest.slice(rest.indexOf(run) + run.length).trim() || undefined;
+			await service.resume(runId, message, ctx, "user");
+			if (ctx.hasUI) report(ctx, `Resumed run ${runId}.`);
+			return;
 		}
 	}
 }
@@ -86,7 +110,7 @@ async function runCommand(rest: string, ctx: ExtensionCommandContext, service: W
 	if (!name) throw new Error("run needs a workflow name: /workflow run <name> [key=value ... | JSON]");
 	const parsed = parseInputs(rest.slice(rest.indexOf(name) + name.length));
 	if (!parsed.ok) throw new Error(`Workflow "${name}": ${parsed.error}`);
-	const definition = await service.resolve(name, ctx);
+	const { definition, file } = await service.resolveEntry(name, ctx);
 	const inputs = parsed.inputs;
 	if (ctx.hasUI) {
 		// Ask for missing required inputs instead of failing.
@@ -104,7 +128,7 @@ async function runCommand(rest: string, ctx: ExtensionCommandContext, service: W
 	}
 	const problems = checkInputs(definition.inputs, inputs);
 	if (problems.length > 0) throw new Error(`Workflow "${name}": invalid inputs:\n- ${problems.join("\n- ")}`);
-	const { managed } = await service.start(definition, inputs, ctx, "user");
+	const { managed } = await service.start(definition, inputs, ctx, "user", { workflowFile: file });
 	if (ctx.hasUI) report(ctx, `Started workflow "${name}" as run ${managed.run.runId}.`);
 }
 
@@ -134,7 +158,7 @@ export function completions(prefix: string, service: Pick<WorkflowService, "cach
 	let candidates: string[] = [];
 	if (sub === "run" && words.length === 2) {
 		candidates = service.cachedNames(cwd);
-	} else if ((sub === "status" || sub === "show" || sub === "cancel") && words.length === 2) {
+	} else if (RUN_SUBCOMMANDS.has(sub ?? "") && words.length === 2) {
 		candidates = runManager().allRunIds(cwd);
 	}
 	const items = candidates

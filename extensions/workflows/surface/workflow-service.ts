@@ -1,19 +1,30 @@
 // What the `workflow` tool and the `/workflow` command share: finding a workflow (catalog + trust),
-// starting a run in the background (UI modes) or waiting for it (print/json), and reading runs.
+// starting or resuming a run in the background (UI modes) or waiting for it (print/json), and
+// controlling runs wherever they are driven.
 
-import { writeSync } from "node:fs";
+import { existsSync, writeSync } from "node:fs";
 import { relative } from "node:path";
 import { type ExtensionAPI, type ExtensionContext, getAgentDir } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
+import { controlRun } from "../engine/run-control.js";
+import type { RunStartedEvent } from "../journal/events.js";
+import { readJournalFile } from "../journal/journal.js";
 import type { RunReport } from "../journal/report.js";
+import { runPaths } from "../journal/run-directory.js";
+import type { ControlRequest } from "../journal/run-mailbox.js";
 import { type CatalogEntry, WorkflowCatalog } from "./catalog.js";
+import { definitionFromSpec, parseSpec } from "./dynamic-spec.js";
 import { summaryLine } from "./format.js";
 import { piMode } from "./pi-mode.js";
 import { type ManagedRun, runManager } from "./run-manager.js";
 import { closestNames } from "./suggest.js";
 import { createTrustStore, trustFromEnvironment } from "./trust.js";
+import { loadWorkflowFile } from "./workflow-loader.js";
 
 export const TRUST_FLAG = "trust-workflows";
+
+/** Statuses a headless run exits non-zero for; paused and awaiting_input are stops, not failures. */
+export const FAILED_STATUSES: ReadonlySet<string> = new Set(["failed", "blocked", "cancelled", "interrupted"]);
 
 export interface StartedRun {
 	managed: ManagedRun;
@@ -58,6 +69,14 @@ export class WorkflowService {
 
 	/** Finds a workflow by name, checking trust before a project file is imported. */
 	async resolve(name: string, ctx: ExtensionContext): Promise<AnyWorkflowDefinition> {
+		return (await this.resolveEntry(name, ctx)).definition;
+	}
+
+	/** Like resolve, with the file the workflow came from (recorded in a run's journal for resume). */
+	async resolveEntry(
+		name: string,
+		ctx: ExtensionContext,
+	): Promise<{ definition: AnyWorkflowDefinition; file: string }> {
 		const catalog = await this.catalog(ctx.cwd);
 		const entry = catalog.find(name);
 		if (!entry) {
@@ -70,10 +89,42 @@ export class WorkflowService {
 		await catalog.load(entry);
 		if (entry.error || !entry.definition)
 			throw new Error(`Workflow "${name}" (${entry.file}) cannot be used: ${entry.error}`);
-		return entry.definition;
+		return { definition: entry.definition, file: entry.file };
 	}
 
-	private async checkTrust(entry: CatalogEntry, ctx: ExtensionContext): Promise<void> {
+	/**
+	 * The definition a run was started with, to resume it: its dynamic spec, or its workflow file as it is
+	 * now (trust checked again: the file may have changed). Throws, changing nothing, when that is gone.
+	 */
+	async definitionForResume(runId: string, ctx: ExtensionContext): Promise<AnyWorkflowDefinition> {
+		const paths = runPaths(ctx.cwd, runId);
+		if (!existsSync(paths.journal))
+			throw new Error(`Run ${runId} has no journal at ${paths.journal}; nothing to resume.`);
+		const contents = readJournalFile(paths.journal);
+		const name = contents.header.workflow;
+		const started = contents.events.find((event): event is RunStartedEvent => event.type === "run_started");
+		if (started?.spec !== undefined) return definitionFromSpec(parseSpec(started.spec));
+		const file = started?.workflowFile;
+		if (!file) return this.resolve(name, ctx);
+		if (!existsSync(file)) {
+			throw new Error(
+				`Run ${runId} of workflow "${name}" cannot be resumed: its workflow file ${file} was removed since the run started. Restore the file to resume; nothing was changed.`,
+			);
+		}
+		const catalog = await this.catalog(ctx.cwd);
+		const entry = catalog.list().find((candidate) => candidate.file === file);
+		if (!entry || entry.scope === "project") {
+			await this.checkTrust({ name, file, scope: "project" }, ctx);
+		}
+		const loaded = await loadWorkflowFile(file);
+		if (!loaded.ok) throw new Error(`Run ${runId}: workflow file ${file} cannot be loaded: ${loaded.error}`);
+		return loaded.definition;
+	}
+
+	private async checkTrust(
+		entry: Pick<CatalogEntry, "name" | "file" | "scope">,
+		ctx: ExtensionContext,
+	): Promise<void> {
 		const store = createTrustStore(this.agentDir);
 		if (store.isTrusted(entry.file)) return;
 		if (trustFromEnvironment(this.pi.getFlag(TRUST_FLAG))) return;
@@ -100,25 +151,47 @@ export class WorkflowService {
 		inputs: unknown,
 		ctx: ExtensionContext,
 		startedBy: ManagedRun["startedBy"],
+		source: { workflowFile?: string; spec?: unknown } = {},
 	): Promise<StartedRun> {
+		const managed = runManager().start(definition, inputs, { ...this.runOptions(ctx), ...source }, startedBy);
+		return this.follow(managed, ctx);
+	}
+
+	/** Resumes a run from disk, in the background (UI modes) or awaited (headless), like start. */
+	async resume(
+		runId: string,
+		message: string | undefined,
+		ctx: ExtensionContext,
+		startedBy: ManagedRun["startedBy"],
+	): Promise<StartedRun> {
+		const definition = await this.definitionForResume(runId, ctx);
+		const managed = runManager().resume(definition, { ...this.runOptions(ctx), runId, message }, startedBy);
+		return this.follow(managed, ctx);
+	}
+
+	private runOptions(ctx: ExtensionContext) {
 		const model = ctx.model ? `${ctx.model.provider}/${ctx.model.id}` : undefined;
 		const level = this.pi.getThinkingLevel();
-		const managed = runManager().start(
-			definition,
-			inputs,
-			{
-				cwd: ctx.cwd,
-				modelRegistry: () => runManager().modelRegistry ?? ctx.modelRegistry,
-				defaultModel: model && level && level !== "off" ? `${model}:${level}` : model,
-				uiContext: ctx.hasUI ? ctx.ui : undefined,
-			},
-			startedBy,
-		);
+		return {
+			cwd: ctx.cwd,
+			modelRegistry: () => runManager().modelRegistry ?? ctx.modelRegistry,
+			defaultModel: model && level && level !== "off" ? `${model}:${level}` : model,
+			uiContext: ctx.hasUI ? ctx.ui : undefined,
+		};
+	}
+
+	private async follow(managed: ManagedRun, ctx: ExtensionContext): Promise<StartedRun> {
 		if (ctx.hasUI) return { managed };
 		const final = await managed.run.done;
 		printHeadless(summaryLine(final, ctx.cwd));
-		if (final.status !== "completed") process.exitCode = 1;
+		if (FAILED_STATUSES.has(final.status)) process.exitCode = 1;
 		return { managed, final };
+	}
+
+	/** Pauses, cancels or steers a run, whichever process drives it (or none). */
+	control(runId: string, request: ControlRequest, ctx: ExtensionContext): Promise<string> {
+		const live = runManager().get(runId);
+		return controlRun(ctx.cwd, runId, request, live && !live.final ? live.run : undefined);
 	}
 }
 

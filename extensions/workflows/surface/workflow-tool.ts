@@ -1,5 +1,5 @@
 // The model-facing `workflow` tool: list, describe, run (saved workflow or dynamic spec), status,
-// cancel and save. Failures throw, so the model sees them as tool errors.
+// pause, resume, steer, cancel and save. Failures throw, so the model sees them as tool errors.
 
 import type { AgentToolResult } from "@mariozechner/pi-agent-core";
 import { StringEnum } from "@mariozechner/pi-ai";
@@ -9,9 +9,9 @@ import { definitionFromSpec, parseSpec, saveSpec } from "./dynamic-spec.js";
 import { completionText, formatRunDetails, formatRunLine, formatWorkflowList } from "./format.js";
 import { runManager } from "./run-manager.js";
 import { renderWorkflowCall, renderWorkflowResult } from "./tool-render.js";
-import type { WorkflowService } from "./workflow-service.js";
+import { FAILED_STATUSES, type StartedRun, type WorkflowService } from "./workflow-service.js";
 
-const ACTIONS = ["list", "describe", "run", "status", "cancel", "save"] as const;
+const ACTIONS = ["list", "describe", "run", "status", "pause", "resume", "steer", "cancel", "save"] as const;
 
 export interface WorkflowToolDetails {
 	action: string;
@@ -27,7 +27,9 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 			label: "Workflow",
 			description:
 				"Run multi-stage workflows: each stage is a separate Pi agent session with its own context, model and tools, tracked with a journal and report. " +
-				"Actions: list, describe (inputs/outputs of one workflow), run ({workflow, inputs} or {spec} for a one-off workflow), status, cancel, save (write a spec as a TypeScript workflow file).",
+				"Actions: list, describe (inputs/outputs of one workflow), run ({workflow, inputs} or {spec} for a one-off workflow), status, " +
+				"pause, resume (a paused or interrupted run, optional message; finished stages are not run again), steer (a message to a running stage), cancel, " +
+				"save (write a spec as a TypeScript workflow file).",
 			promptSnippet:
 				"Run saved or one-off multi-stage workflows (separate agent sessions per stage, tracked and resumable)",
 			promptGuidelines: [
@@ -42,7 +44,15 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 				spec: Type.Optional(
 					Type.Unknown({ description: "One-off workflow for run or save: { name, description, steps: [...] }" }),
 				),
-				run: Type.Optional(Type.String({ description: "Run id or unique prefix (status, cancel)" })),
+				run: Type.Optional(
+					Type.String({ description: "Run id or unique prefix (status, pause, resume, steer, cancel)" }),
+				),
+				stage: Type.Optional(Type.String({ description: "Stage id to steer (steer)" })),
+				message: Type.Optional(
+					Type.String({
+						description: "For steer: the message to the stage; for resume: a note for resumed stages",
+					}),
+				),
 				path: Type.Optional(
 					Type.String({ description: "For save: file name under .pi/workflows (default <spec name>.ts)" }),
 				),
@@ -71,25 +81,44 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 						return text(JSON.stringify(body, null, 2), { action: "describe" });
 					}
 					case "run": {
-						const definition =
+						const { definition, source } =
 							params.spec !== undefined
-								? definitionFromSpec(parseSpec(params.spec))
-								: await service.resolve(required(params.workflow, "workflow", "run"), ctx);
-						const { managed, final } = await service.start(definition, params.inputs ?? {}, ctx, "model");
-						const runId = managed.run.runId;
-						if (final) {
-							if (final.status !== "completed") throw new Error(completionText(final, ctx.cwd));
-							return text(completionText(final, ctx.cwd), {
-								action: "run",
-								runId,
-								status: final.status,
-								stages: stagesOf(final),
-							});
-						}
-						return text(
-							`Started workflow "${definition.name}" as run ${runId} in the background. You will get a message when it ends; use workflow action status to check on it.`,
-							{ action: "run", runId, status: "running" },
+								? { definition: definitionFromSpec(parseSpec(params.spec)), source: { spec: params.spec } }
+								: await service
+										.resolveEntry(required(params.workflow, "workflow", "run"), ctx)
+										.then((entry) => ({
+											definition: entry.definition,
+											source: { workflowFile: entry.file },
+										}));
+						const started = await service.start(definition, params.inputs ?? {}, ctx, "model", source);
+						return startedText(started, "run", `Started workflow "${definition.name}" as run`, ctx.cwd);
+					}
+					case "resume": {
+						const runId = runManager().resolve(ctx.cwd, required(params.run, "run", "resume"));
+						const started = await service.resume(runId, params.message, ctx, "model");
+						return startedText(started, "resume", "Resumed", ctx.cwd);
+					}
+					case "pause":
+					case "cancel": {
+						const runId = runManager().resolve(ctx.cwd, required(params.run, "run", params.action));
+						const type = params.action === "pause" ? "pause" : "cancel";
+						const message = await service.control(
+							runId,
+							{ type, reason: `${type === "pause" ? "paused" : "cancelled"} by the model` },
+							ctx,
 						);
+						const status = runManager().report(ctx.cwd, runId).status;
+						return text(message, { action: params.action, runId, status });
+					}
+					case "steer": {
+						const runId = runManager().resolve(ctx.cwd, required(params.run, "run", "steer"));
+						const stageId = required(params.stage, "stage", "steer");
+						const message = await service.control(
+							runId,
+							{ type: "steer", stageId, message: required(params.message, "message", "steer") },
+							ctx,
+						);
+						return text(message, { action: "steer", runId });
 					}
 					case "status": {
 						if (!params.run) {
@@ -105,15 +134,6 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 							status: report.status,
 							stages: stagesOf(report),
 						});
-					}
-					case "cancel": {
-						const runId = runManager().resolve(ctx.cwd, required(params.run, "run", "cancel"));
-						const live = runManager().get(runId);
-						if (!live || live.final)
-							throw new Error(`Run ${runId} is not running in this process; nothing to cancel.`);
-						live.run.cancel("cancelled by the model");
-						const report = await live.run.done;
-						return text(`Run ${runId} ${report.status}.`, { action: "cancel", runId, status: report.status });
 					}
 					case "save": {
 						const saved = saveSpec(parseSpec(params.spec), ctx.cwd, params.path);
@@ -131,6 +151,24 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 			},
 		}),
 	);
+}
+
+/** What run and resume answer: the final report when the run was awaited (headless), else its id. */
+function startedText(started: StartedRun, action: "run" | "resume", intro: string, cwd: string) {
+	const runId = started.managed.run.runId;
+	const final = started.final;
+	if (final) {
+		if (FAILED_STATUSES.has(final.status)) throw new Error(completionText(final, cwd));
+		return {
+			content: [{ type: "text" as const, text: completionText(final, cwd) }],
+			details: { action, runId, status: final.status, stages: stagesOf(final) } satisfies WorkflowToolDetails,
+		};
+	}
+	const textValue = `${intro} ${runId} in the background. You will get a message when it ends; use workflow action status to check on it.`;
+	return {
+		content: [{ type: "text" as const, text: textValue }],
+		details: { action, runId, status: "running" } satisfies WorkflowToolDetails,
+	};
 }
 
 function required(value: string | undefined, key: string, action: string): string {
