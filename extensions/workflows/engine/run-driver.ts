@@ -15,6 +15,7 @@ import { listArtifacts, type RunPaths } from "../journal/run-directory.js";
 import type { RunLock } from "../journal/run-lock.js";
 import { type ControlRequest, serveControlRequests } from "../journal/run-mailbox.js";
 import { SpendLedger } from "../journal/spend-ledger.js";
+import { type ModelResolution, resolveModelSpec } from "../stages/model-spec.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
 import type { StageActivity, StageRetrySettings } from "../stages/stage-session.js";
 import { BudgetExceededError } from "./budget.js";
@@ -114,14 +115,29 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	options.signal?.addEventListener("abort", onExternalAbort, { once: true });
 
 	const registry = options.modelRegistry;
+	const currentRegistry = typeof registry === "function" ? registry : () => registry;
+	// A replay prepares every recorded stage again; scanning the registry's model list each time was a
+	// quarter of a resume's time. Only successes are kept, so a fixed credential is seen at once.
+	const resolved = new WeakMap<ModelRegistry, Map<string, ModelResolution>>();
+	const resolveModel = (spec: string): ModelResolution => {
+		const current = currentRegistry();
+		let known = resolved.get(current);
+		if (!known) resolved.set(current, (known = new Map()));
+		const cached = known.get(spec);
+		if (cached) return cached;
+		const resolution = resolveModelSpec(spec, current);
+		if (resolution.ok) known.set(spec, resolution);
+		return resolution;
+	};
 	const services: RunServices = {
 		workflow: definition.name,
 		runId,
 		paths,
 		cwd: options.cwd,
 		agentDir: options.agentDir ?? getAgentDir(),
-		modelRegistry: typeof registry === "function" ? registry : () => registry,
+		modelRegistry: currentRegistry,
 		defaultModel: options.defaultModel,
+		resolveModel,
 		stageResources: options.stageResources ?? {},
 		retry: options.retry,
 		uiContext: options.uiContext,

@@ -5,6 +5,7 @@ import type { ExtensionUIContext, ModelRegistry } from "@mariozechner/pi-coding-
 import type { StageResult, Usage, WorkflowBudget } from "../authoring/types.js";
 import type { JournalEvent } from "../journal/events.js";
 import type { RunPaths } from "../journal/run-directory.js";
+import type { ModelResolution } from "../stages/model-spec.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
 import type { StageActivity, StageRetrySettings } from "../stages/stage-session.js";
 import type { CallScope } from "./call-identity.js";
@@ -22,6 +23,8 @@ export interface RunServices {
 	modelRegistry: () => ModelRegistry;
 	/** Model for stages that name none (`provider/id[:level]`). */
 	defaultModel?: string;
+	/** Resolves a model spec with the current registry (successes are cached per registry). */
+	resolveModel(spec: string): ModelResolution;
 	stageResources: StageResourceOptions;
 	retry?: StageRetrySettings;
 	uiContext?: ExtensionUIContext;

@@ -3,7 +3,7 @@
 // back as data (`ok: false`) so the runner can journal them without a model call.
 
 import type { TaskOptions } from "../authoring/types.js";
-import { type ResolvedModel, resolveModelSpec } from "../stages/model-spec.js";
+import type { ResolvedModel } from "../stages/model-spec.js";
 import { stageFingerprint } from "./fingerprint.js";
 import type { Scope } from "./scope.js";
 import { resolveOutputPath, resolveReadPath } from "./stage-paths.js";
@@ -33,7 +33,7 @@ export function prepareStage(
 	const spec = options.model ?? services.defaultModel;
 	if (!spec)
 		return { ok: false, error: `model: none given and the run has no default model; set "model" to "provider/id"` };
-	const model = resolveModelSpec(spec, services.modelRegistry());
+	const model = services.resolveModel(spec);
 	if (!model.ok) return model;
 	const roots = { cwd: services.cwd, runDir: services.paths.runDir, artifactsDir: services.paths.artifactsDir };
 	let outputPath: string | undefined;

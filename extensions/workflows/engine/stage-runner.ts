@@ -180,8 +180,7 @@ function planStage(
 	recorded: RecordedCall | undefined,
 	stage: PreparedStage,
 ): StagePlan {
-	const first = attemptFile(services, id, undefined);
-	if (recorded?.kind !== "task") return { type: "run", sessionFile: first };
+	if (recorded?.kind !== "task") return { type: "run", sessionFile: attemptFile(services, id, undefined) };
 	const fresh = (rerun: string): SessionPlan => ({
 		type: "run",
 		sessionFile: attemptFile(services, id, recorded),
@@ -195,7 +194,7 @@ function planStage(
 		if (output && !existsSync(output)) return fresh(`its output file ${output} was deleted`);
 		return { type: "replay", result: recorded.result };
 	}
-	const last = recorded.sessionFiles.at(-1) ?? first;
+	const last = recorded.sessionFiles.at(-1) ?? attemptFile(services, id, undefined);
 	const work = inspectTranscript(last, stageHeader(services.workflow, id), services.cwd);
 	const base = { type: "run", sessionFile: last, wasInFlight: true } as const;
 	if (work.kind === "finished") {
