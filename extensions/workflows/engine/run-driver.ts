@@ -121,8 +121,8 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	const resolved = new WeakMap<ModelRegistry, Map<string, ModelResolution>>();
 	const resolveModel = (spec: string): ModelResolution => {
 		const current = currentRegistry();
-		let known = resolved.get(current);
-		if (!known) resolved.set(current, (known = new Map()));
+		const known = resolved.get(current) ?? new Map<string, ModelResolution>();
+		resolved.set(current, known);
 		const cached = known.get(spec);
 		if (cached) return cached;
 		const resolution = resolveModelSpec(spec, current);
