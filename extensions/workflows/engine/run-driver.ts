@@ -179,7 +179,7 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		const final = await (done as Promise<RunReport>);
 		return { ok: true, message: `Run ${runId} ${final.status}.` };
 	};
-	const stopServing = serveControlRequests(paths.runDir, handleControl);
+	let stopServing = () => {};
 
 	done = (async (): Promise<RunReport> => {
 		let finished: RunFinishedEvent | RunPausedEvent;
@@ -215,6 +215,9 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		}
 		return report();
 	})();
+
+	// Served once `done` exists: a request already waiting in the mailbox is handled at once.
+	stopServing = serveControlRequests(paths.runDir, handleControl);
 
 	return {
 		runId,
