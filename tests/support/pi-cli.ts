@@ -1,7 +1,7 @@
 // Runs the real `pi` CLI offline: an isolated agent dir, the scripted provider extension, this
 // package loaded with -e, and a script module that decides every model answer.
 
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -13,15 +13,32 @@ export const PACKAGE_ROOT = resolve(here, "..", "..");
 const PI_CLI = join(PACKAGE_ROOT, "node_modules", "@mariozechner", "pi-coding-agent", "dist", "cli.js");
 const PROVIDER_EXTENSION = join(here, "scripted-provider-extension.ts");
 
+export interface PiResult {
+	code: number | null;
+	/** The signal that ended the process (SIGKILL when a test killed it), else null. */
+	signal: NodeJS.Signals | null;
+	stdout: string;
+	stderr: string;
+}
+
+/** A pi process started with `start`: kill it through `child`; `done` settles once it has exited. */
+export interface PiProcess {
+	child: ChildProcess;
+	/** Output so far. */
+	stdout(): string;
+	stderr(): string;
+	readonly exited: boolean;
+	done: Promise<PiResult>;
+}
+
 export interface PiSandbox {
 	root: string;
 	cwd: string;
 	agentDir: string;
 	/** Runs pi to its exit with the given arguments. */
-	run(
-		args: string[],
-		options?: { env?: Record<string, string> },
-	): Promise<{ code: number | null; stdout: string; stderr: string }>;
+	run(args: string[], options?: { env?: Record<string, string> }): Promise<PiResult>;
+	/** Starts pi with the given arguments and returns at once, so a test can watch it and kill it. */
+	start(args: string[], options?: { env?: Record<string, string> }): PiProcess;
 	/** Arguments common to every pi invocation (extensions and model). */
 	baseArgs: string[];
 	env: NodeJS.ProcessEnv;
@@ -57,30 +74,46 @@ export function createPiSandbox(scriptSource: string): PiSandbox {
 		"scripted/fast",
 		"--no-session",
 	];
+	const start = (args: string[], options?: { env?: Record<string, string> }): PiProcess => {
+		const child = spawn(process.execPath, [PI_CLI, ...baseArgs, ...args], {
+			cwd,
+			env: { ...env, ...options?.env },
+			stdio: ["ignore", "pipe", "pipe"],
+		});
+		let stdout = "";
+		let stderr = "";
+		let exited = false;
+		child.stdout?.on("data", (chunk) => {
+			stdout += chunk;
+		});
+		child.stderr?.on("data", (chunk) => {
+			stderr += chunk;
+		});
+		const done = new Promise<PiResult>((resolvePromise, reject) => {
+			child.on("error", reject);
+			child.on("close", (code, signal) => {
+				exited = true;
+				resolvePromise({ code, signal, stdout, stderr });
+			});
+		});
+		return {
+			child,
+			stdout: () => stdout,
+			stderr: () => stderr,
+			get exited() {
+				return exited;
+			},
+			done,
+		};
+	};
 	return {
 		root,
 		cwd,
 		agentDir,
 		baseArgs,
 		env,
-		run: (args, options) =>
-			new Promise((resolvePromise, reject) => {
-				const child = spawn(process.execPath, [PI_CLI, ...baseArgs, ...args], {
-					cwd,
-					env: { ...env, ...options?.env },
-					stdio: ["ignore", "pipe", "pipe"],
-				});
-				let stdout = "";
-				let stderr = "";
-				child.stdout.on("data", (chunk) => {
-					stdout += chunk;
-				});
-				child.stderr.on("data", (chunk) => {
-					stderr += chunk;
-				});
-				child.on("error", reject);
-				child.on("close", (code) => resolvePromise({ code, stdout, stderr }));
-			}),
+		start,
+		run: (args, options) => start(args, options).done,
 		calls: () =>
 			existsSync(callsFile)
 				? readFileSync(callsFile, "utf8")
