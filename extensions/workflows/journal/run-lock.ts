@@ -3,7 +3,7 @@
 // is dead; any host: no heartbeat for a while) is stale and may be taken over, through a second
 // exclusive file so that of two processes racing for it exactly one wins.
 
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { writeAtomically } from "./atomic-write.js";
@@ -61,9 +61,12 @@ export function acquireRunLock(runDir: string): { ok: true; lock: RunLock } | { 
 	// Stale: take it over under an exclusive "takeover" file, re-checking while we hold it.
 	const takeover = `${path}.takeover`;
 	if (!tryCreate(takeover)) {
+		// Only a takeover whose process is gone may be cleared; an unreadable one counts as live while young.
 		const other = readOwner(takeover);
-		if (other && isAlive(other, Date.now())) {
-			return { ok: false, error: `another process (${describeOwner(other)}) is taking the run over right now` };
+		const live = other ? isAlive(other, Date.now()) : ageMs(takeover) < HEARTBEAT_STALE_MS;
+		if (live) {
+			const who = other ? ` (${describeOwner(other)})` : "";
+			return { ok: false, error: `another process${who} is taking the run over right now` };
 		}
 		rmSync(takeover, { force: true });
 		if (!tryCreate(takeover)) return { ok: false, error: "another process is taking the run over right now" };
@@ -101,13 +104,19 @@ function startHeartbeat(path: string): RunLock {
 	};
 }
 
+/** Creates `path` with this process's owner line, only if it does not exist. The line is written to a
+ * temporary file first and linked into place, so no reader ever sees the file empty or half written. */
 function tryCreate(path: string): boolean {
+	const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+	writeFileSync(temporary, ownerLine(new Date().toISOString()));
 	try {
-		writeFileSync(path, ownerLine(new Date().toISOString()), { flag: "wx" });
+		linkSync(temporary, path);
 		return true;
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === "EEXIST") return false;
 		throw error;
+	} finally {
+		rmSync(temporary, { force: true });
 	}
 }
 
@@ -125,6 +134,14 @@ function readOwner(path: string): LockOwner | undefined {
 		return owner as LockOwner;
 	} catch {
 		return undefined;
+	}
+}
+
+function ageMs(path: string): number {
+	try {
+		return Date.now() - statSync(path).mtimeMs;
+	} catch {
+		return Number.POSITIVE_INFINITY;
 	}
 }
 
