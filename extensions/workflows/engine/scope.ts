@@ -23,7 +23,8 @@ export interface RunServices {
 	modelRegistry: () => ModelRegistry;
 	/** Model for stages that name none (`provider/id[:level]`). */
 	defaultModel?: string;
-	/** Resolves a model spec with the current registry (successes are cached per registry). */
+	/** Resolves a model spec with the current registry, for preparing a stage (successes are cached per
+	 * registry; a stage that runs resolves its model again). */
 	resolveModel(spec: string): ModelResolution;
 	stageResources: StageResourceOptions;
 	retry?: StageRetrySettings;

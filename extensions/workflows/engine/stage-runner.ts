@@ -7,6 +7,7 @@ import { dirname, join } from "node:path";
 import { StageError } from "../authoring/stage-error.js";
 import type { StageResult, TaskOptions, Usage } from "../authoring/types.js";
 import { zeroUsage } from "../authoring/usage.js";
+import { resolveModelSpec } from "../stages/model-spec.js";
 import { runStageSession, type StageSessionOutcome } from "../stages/stage-session.js";
 import { inspectTranscript } from "../stages/transcript.js";
 import { checkBudget } from "./budget.js";
@@ -136,6 +137,9 @@ function runSession(
 	plan: SessionPlan,
 ): Promise<StageSessionOutcome> {
 	const { services } = scope;
+	// Resolved afresh: a host may re-register providers (Pi on /reload) after the cached resolution.
+	const model = resolveModelSpec(stage.model.label, services.modelRegistry());
+	if (!model.ok) return Promise.resolve({ ok: false, text: "", error: model.error, usage: zeroUsage() });
 	const message = plan.wasInFlight ? services.resumeMessage : undefined;
 	const note = message ? `\n\nMessage from the user on resuming the run: ${message}` : "";
 	return runStageSession({
@@ -143,7 +147,7 @@ function runSession(
 		agentDir: services.agentDir,
 		sessionFile: plan.sessionFile,
 		forkFrom: stage.forkFrom,
-		model: stage.model,
+		model: model.value,
 		tools: options.tools,
 		appendSystemPrompt: options.systemPrompt,
 		prompt: `${stage.prompt}${note}`,
