@@ -23,5 +23,7 @@ export type {
 	WorkflowBudget,
 	WorkflowContext,
 	WorkflowDefinition,
+	WorkflowUI,
 } from "./types.js";
 export { isWorkflowDefinition, type WorkflowSpec, workflow } from "./workflow.js";
+export { WorkflowCancelled } from "./workflow-cancelled.js";

@@ -119,6 +119,15 @@ export interface ToolFailure {
 /** What `ctx.tool` resolves with when `failureMode` is "return". */
 export type ToolCallResult<T> = { ok: true; value: T } | { ok: false; error: ToolFailure };
 
+/** Questions to a person (human gates). Each is a node in the graph; the run waits (status
+ * awaiting_input) until someone answers, from the TUI, rpc, the workflow tool or `/workflow answer`. */
+export interface WorkflowUI {
+	input(message: string, options?: { placeholder?: string }): Promise<string>;
+	confirm(message: string): Promise<boolean>;
+	select<const O extends readonly string[]>(message: string, options: O): Promise<O[number]>;
+	editor(message: string, initial?: string): Promise<string>;
+}
+
 /** What `run` receives. */
 export interface WorkflowContext<I> {
 	/** Validated inputs. */
@@ -148,6 +157,10 @@ export interface WorkflowContext<I> {
 		fn: (args: A, call: ToolCallContext) => T | Promise<T>,
 		options: ToolCallOptions & { failureMode: "return" },
 	): Promise<ToolCallResult<T>>;
+	/** Asks a person; answered prompts replay on resume, so nobody is asked twice. */
+	readonly ui: WorkflowUI;
+	/** Ends the run with status `cancelled` and this reason (for a "no" at a gate). */
+	cancel(reason?: string): never;
 	/** Runs branches side by side; they share one set of parent stages. */
 	parallel<const S extends readonly ParallelStep<I>[]>(
 		steps: S,

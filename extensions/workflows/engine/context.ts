@@ -14,9 +14,11 @@ import type {
 	ToolCallOptions,
 	WorkflowContext,
 } from "../authoring/types.js";
+import { WorkflowCancelled } from "../authoring/workflow-cancelled.js";
 import type { CallScope } from "./call-identity.js";
 import { Frontier } from "./graph.js";
 import { createLimiter } from "./limiter.js";
+import { runPrompt } from "./prompt-call.js";
 import type { Scope } from "./scope.js";
 import { runStage } from "./stage-runner.js";
 import { runToolCall } from "./tool-call.js";
@@ -35,6 +37,31 @@ export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
 			fn: (args: never, call: ToolCallContext) => unknown,
 			options?: ToolCallOptions,
 		) => runToolCall(scope, name, args, fn, options)) as WorkflowContext<I>["tool"],
+		ui: {
+			input: (message, options) =>
+				runPrompt(scope, {
+					kind: "input",
+					message,
+					...(options?.placeholder ? { placeholder: options.placeholder } : {}),
+				}) as Promise<string>,
+			confirm: (message) => runPrompt(scope, { kind: "confirm", message }) as Promise<boolean>,
+			select: (message, options) =>
+				runPrompt(scope, {
+					kind: "select",
+					message,
+					// Checked at the call (a non-empty list of strings); a bad value must reach that check as is.
+					options: (Array.isArray(options) ? [...options] : options) as string[],
+				}) as Promise<(typeof options)[number]>,
+			editor: (message, initial) =>
+				runPrompt(scope, {
+					kind: "editor",
+					message,
+					...(initial !== undefined ? { initial } : {}),
+				}) as Promise<string>,
+		},
+		cancel: (reason = "cancelled by the workflow") => {
+			throw new WorkflowCancelled(reason);
+		},
 		chain: (steps, options) => runChain(ctx, services.workflow, steps, options),
 		parallel: ((steps: readonly ParallelStep<I>[], options?: ParallelOptions) =>
 			runParallel(scope, inputs, steps, options)) as WorkflowContext<I>["parallel"],

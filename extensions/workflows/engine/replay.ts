@@ -8,7 +8,7 @@ import type { JournalEvent, ToolOutcome } from "../journal/events.js";
 export type RecordedState = "running" | "completed" | "failed" | "cancelled" | "interrupted";
 
 export interface RecordedCall {
-	kind: "task" | "tool";
+	kind: "task" | "tool" | "prompt";
 	key: string;
 	stageId: string;
 	fingerprint: string;
@@ -19,6 +19,8 @@ export interface RecordedCall {
 	result?: StageResult;
 	/** The recorded outcome of a tool call that may be replayed. */
 	outcome?: ToolOutcome;
+	/** The recorded answer of a question (state completed); a pending one is state running. */
+	answer?: string | boolean;
 }
 
 export class ReplayLog {
@@ -44,7 +46,8 @@ export class ReplayLog {
 	private apply(event: JournalEvent): void {
 		switch (event.type) {
 			case "stage_started":
-			case "tool_started": {
+			case "tool_started":
+			case "prompt_pending": {
 				this.usedIds.add(event.stageId);
 				if (!event.key) return;
 				const previous = this.byKey.get(event.key);
@@ -53,7 +56,7 @@ export class ReplayLog {
 					sessionFiles.push(event.sessionFile);
 				}
 				const call: RecordedCall = {
-					kind: event.type === "stage_started" ? "task" : "tool",
+					kind: event.type === "stage_started" ? "task" : event.type === "tool_started" ? "tool" : "prompt",
 					key: event.key,
 					stageId: event.stageId,
 					fingerprint: event.fingerprint,
@@ -72,6 +75,9 @@ export class ReplayLog {
 				return;
 			case "stage_interrupted":
 				this.settle(event.stageId, { state: "interrupted" });
+				return;
+			case "prompt_answered":
+				this.settle(event.stageId, { state: "completed", answer: event.answer });
 				return;
 			case "tool_finished": {
 				const replayable = !event.stopped && (event.outcome.ok || event.failureReturned === true);

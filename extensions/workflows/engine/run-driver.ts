@@ -8,6 +8,7 @@ import { getAgentDir, type ModelRegistry } from "@mariozechner/pi-coding-agent";
 import { StageError } from "../authoring/stage-error.js";
 import type { AnyWorkflowDefinition, StageResult } from "../authoring/types.js";
 import { checkOutputs } from "../authoring/validate.js";
+import { WorkflowCancelled } from "../authoring/workflow-cancelled.js";
 import type { JournalEvent, RunFinishedEvent, RunPausedEvent } from "../journal/events.js";
 import type { FileJournal } from "../journal/journal.js";
 import { buildReport, type RunReport, writeReport } from "../journal/report.js";
@@ -23,6 +24,7 @@ import { CallScope } from "./call-identity.js";
 import { createContext } from "./context.js";
 import { Frontier, StageIds } from "./graph.js";
 import { createLimiter } from "./limiter.js";
+import { type PendingPrompt, PromptBoard } from "./prompt-call.js";
 import { ReplayLog } from "./replay.js";
 import type { RunServices } from "./scope.js";
 
@@ -46,6 +48,11 @@ export interface WorkflowRun {
 	pause(reason?: string): void;
 	/** Delivers a message to a running stage before its next model call; throws when it is not running. */
 	steer(stageId: string, message: string): Promise<void>;
+	/** Questions the run waits on now. */
+	pending(): PendingPrompt[];
+	/** Answers a waiting question (the only one when no id is given); throws, changing nothing, when the
+	 * run does not wait for it or the answer does not fit (the error says what is valid). */
+	answer(promptId: string | undefined, value: unknown): string;
 }
 
 export interface DriveOptions {
@@ -68,6 +75,11 @@ export interface DriveOptions {
 	retry?: StageRetrySettings;
 	uiContext?: ExtensionUIContext;
 	resumeMessage?: string;
+	/** "wait" (default): a question waits for an answer; "stop": the run stops there (headless), status
+	 * awaiting_input, and a later answer continues it. */
+	inputMode?: "wait" | "stop";
+	/** Told when a question starts waiting, so the surface can show it. */
+	onPrompt?: (prompt: PendingPrompt) => void;
 	onEvent?: (event: RunProgressEvent) => void;
 }
 
@@ -147,6 +159,16 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		replay,
 		resumeMessage: options.resumeMessage,
 		stopping: () => stopping?.mode,
+		prompts: new PromptBoard(runId, (prompt) => {
+			if (options.inputMode === "stop") stop("pause", `awaiting input: prompt "${prompt.id}"`);
+			else {
+				try {
+					options.onPrompt?.(prompt);
+				} catch {
+					// A surface's failure to show a question leaves it pending, answerable from any other.
+				}
+			}
+		}),
 		steerable: new Map(),
 		completed: [] as StageResult[],
 		spent: () => ledger.total(),
@@ -169,8 +191,14 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	record(options.opening, true);
 	if (options.signal?.aborted) stop("cancel", "the caller aborted the run");
 
+	const answer = (promptId: string | undefined, value: unknown) => {
+		const answered = services.prompts.answer(promptId, value);
+		return `Answered prompt "${answered.prompt.id}" of run ${runId}: ${JSON.stringify(answered.value)}.`;
+	};
+
 	let done: Promise<RunReport> | undefined;
 	const handleControl = async (request: ControlRequest) => {
+		if (request.type === "answer") return { ok: true, message: answer(request.promptId, request.value) };
 		if (request.type === "steer") {
 			await steer(request.stageId, request.message);
 			return { ok: true, message: `Delivered to stage "${request.stageId}" of run ${runId}.` };
@@ -227,6 +255,8 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		cancel: (reason = "cancelled by the user") => stop("cancel", reason),
 		pause: (reason = "paused by the user") => stop("pause", reason),
 		steer,
+		pending: () => services.prompts.pending(),
+		answer,
 	};
 }
 
@@ -236,6 +266,8 @@ function finishedWithError(
 	stopping: { mode: "pause" | "cancel"; reason: string } | undefined,
 ): RunFinishedEvent | RunPausedEvent {
 	const at = new Date().toISOString();
+	if (error instanceof WorkflowCancelled)
+		return { type: "run_finished", at, status: "cancelled", reason: error.reason };
 	if (stopping?.mode === "pause") return { type: "run_paused", at, reason: stopping.reason };
 	if (stopping) return { type: "run_finished", at, status: "cancelled", reason: stopping.reason };
 	if (error instanceof BudgetExceededError) {

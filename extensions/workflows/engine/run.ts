@@ -14,6 +14,7 @@ import { createRunDirectory, listArtifacts, newRunId, runPaths } from "../journa
 import { acquireRunLock } from "../journal/run-lock.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
 import type { StageRetrySettings } from "../stages/stage-session.js";
+import type { PendingPrompt } from "./prompt-call.js";
 import { driveRun, type RunProgressEvent, type WorkflowRun } from "./run-driver.js";
 
 export type { RunProgressEvent, WorkflowRun } from "./run-driver.js";
@@ -44,6 +45,11 @@ export interface RunWorkflowOptions {
 	retry?: StageRetrySettings;
 	/** Where dialogs raised inside stages go. */
 	uiContext?: ExtensionUIContext;
+	/** "wait" (default): a question (ctx.ui.*) waits for an answer; "stop": the run stops there with status
+	 * awaiting_input (headless use), and answering it later continues the run. */
+	inputMode?: "wait" | "stop";
+	/** Told when a question starts waiting, to show it (the answer goes to `WorkflowRun.answer`). */
+	onPrompt?: (prompt: PendingPrompt) => void;
 	/** Progress: every journal event and live stage activity. */
 	onEvent?: (event: RunProgressEvent) => void;
 }
@@ -172,6 +178,10 @@ function finishedRun(runId: string, paths: WorkflowRun["paths"], report: RunRepo
 		pause: () => undefined,
 		steer: async () => {
 			throw new Error(`Run ${runId} has ${report.status}; no stage is running.`);
+		},
+		pending: () => [],
+		answer: () => {
+			throw new Error(`Run ${runId} is not waiting for an answer (it has ${report.status}); nothing was changed.`);
 		},
 	};
 }

@@ -11,6 +11,7 @@ import type { StageActivity, StageRetrySettings } from "../stages/stage-session.
 import type { CallScope } from "./call-identity.js";
 import type { Frontier, StageIds } from "./graph.js";
 import type { Limiter } from "./limiter.js";
+import type { PromptBoard } from "./prompt-call.js";
 import type { ReplayLog } from "./replay.js";
 
 export interface RunServices {
@@ -39,6 +40,8 @@ export interface RunServices {
 	resumeMessage?: string;
 	/** Why the run is being stopped, once it is: a pause interrupts stages, a cancel ends them. */
 	stopping(): "pause" | "cancel" | undefined;
+	/** Questions to a person the run waits on. */
+	prompts: PromptBoard;
 	/** Steering handles of the stages running now, by stage id. */
 	steerable: Map<string, (message: string) => Promise<void>>;
 	/** Completed stages, in completion order (fork sources). */

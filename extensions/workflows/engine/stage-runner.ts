@@ -11,6 +11,8 @@ import { resolveModelSpec } from "../stages/model-spec.js";
 import { runStageSession, type StageSessionOutcome } from "../stages/stage-session.js";
 import { inspectTranscript } from "../stages/transcript.js";
 import { checkBudget } from "./budget.js";
+import { CallScope } from "./call-identity.js";
+import { stageDialogs } from "./prompt-call.js";
 import type { RecordedCall } from "./replay.js";
 import type { RunServices, Scope } from "./scope.js";
 import { type PreparedStage, prepareStage } from "./stage-prepare.js";
@@ -89,7 +91,7 @@ export async function runStage(scope: Scope, name: string, options: TaskOptions)
 		const startedAt = Date.now();
 		const outcome: StageSessionOutcome = plan.finished
 			? { ok: true, text: plan.finished.text, usage: plan.finished.usage }
-			: await runSession(scope, id, options, stage, plan);
+			: await runSession(scope, id, key, options, stage, plan);
 		const durationMs = Date.now() - startedAt;
 		if (!outcome.ok) {
 			const error = outcome.error ?? "failed";
@@ -132,6 +134,7 @@ export async function runStage(scope: Scope, name: string, options: TaskOptions)
 function runSession(
 	scope: Scope,
 	id: string,
+	key: string,
 	options: TaskOptions,
 	stage: PreparedStage,
 	plan: SessionPlan,
@@ -156,7 +159,8 @@ function runSession(
 		modelRegistry: services.modelRegistry(),
 		resources: services.stageResources,
 		retry: services.retry,
-		uiContext: services.uiContext,
+		// Dialogs of the stage's extensions become prompts of the run, with identities under the stage's own.
+		uiContext: stageDialogs(scope, id, new CallScope(`${key}/`)),
 		signal: scope.signal,
 		onActivity: (activity) => services.activity(id, activity),
 		onSteerable: (steer) => {

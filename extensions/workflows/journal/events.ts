@@ -3,6 +3,9 @@
 
 import type { StageResult, ToolCallResult, Usage } from "../authoring/types.js";
 
+/** The dialogs a human gate can be. */
+export type PromptKind = "input" | "confirm" | "select" | "editor";
+
 export const JOURNAL_VERSION = 1;
 
 export type RunStatus =
@@ -16,10 +19,11 @@ export type RunStatus =
 	| "cancelled"
 	| "skipped";
 
-export type StageStatus = "running" | "completed" | "failed" | "cancelled" | "interrupted";
+export type StageStatus = "running" | "waiting" | "completed" | "failed" | "cancelled" | "interrupted";
 
-/** What a graph node is: a model stage (`ctx.task`) or a recorded side effect (`ctx.tool`). */
-export type NodeKind = "task" | "tool";
+/** What a graph node is: a model stage (`ctx.task`), a recorded side effect (`ctx.tool`) or a question
+ * to a person (`ctx.ui.*`, or a dialog raised inside a stage). */
+export type NodeKind = "task" | "tool" | "prompt";
 
 export interface JournalHeader {
 	type: "header";
@@ -149,10 +153,35 @@ export interface ToolFinishedEvent {
 	failureReturned?: boolean;
 }
 
+/** A question to a person started waiting (a human gate). */
+export interface PromptPendingEvent {
+	type: "prompt_pending";
+	at: string;
+	/** The prompt's id (`confirm`, `confirm-2`, ...), unique among the run's nodes. */
+	stageId: string;
+	key: string;
+	parents: string[];
+	fingerprint: string;
+	kind: PromptKind;
+	message: string;
+	options?: string[];
+	placeholder?: string;
+	initial?: string;
+	/** The stage whose session asked, for a dialog raised inside a stage. */
+	stage?: string;
+}
+
+export interface PromptAnsweredEvent {
+	type: "prompt_answered";
+	at: string;
+	stageId: string;
+	answer: string | boolean;
+}
+
 export interface RunFinishedEvent {
 	type: "run_finished";
 	at: string;
-	status: Exclude<RunStatus, "running" | "paused" | "interrupted">;
+	status: Exclude<RunStatus, "running" | "paused" | "interrupted" | "awaiting_input">;
 	outputs?: Record<string, unknown>;
 	error?: string;
 	reason?: string;
@@ -170,5 +199,7 @@ export type JournalEvent =
 	| StageSteeredEvent
 	| ToolStartedEvent
 	| ToolFinishedEvent
+	| PromptPendingEvent
+	| PromptAnsweredEvent
 	| RunFinishedEvent;
 export type JournalLine = JournalHeader | JournalEvent;

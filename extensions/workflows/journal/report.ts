@@ -41,6 +41,11 @@ export interface PromptReport {
 	id: string;
 	kind: string;
 	message: string;
+	/** select: the choices. */
+	options?: string[];
+	/** The stage whose session asked, for a dialog raised inside a stage. */
+	stage?: string;
+	/** Absent while the question waits. */
 	answer?: unknown;
 }
 
@@ -79,6 +84,7 @@ export function buildReport(journal: JournalContents, runDir: string, artifacts:
 		errors: [],
 	};
 	const stages = new Map<string, StageReport>();
+	const prompts = new Map<string, PromptReport>();
 	const ledger = new SpendLedger();
 	const show = (path: string) => {
 		const rel = relative(runDir, path);
@@ -171,6 +177,24 @@ export function buildReport(journal: JournalContents, runDir: string, artifacts:
 				if (stage) stage.replayed = true;
 				break;
 			}
+			case "prompt_pending": {
+				const stage = node(event.stageId, "prompt", event.kind);
+				stage.status = "waiting";
+				stage.parents = event.parents;
+				stage.replayed = false;
+				const prompt: PromptReport = { id: event.stageId, kind: event.kind, message: event.message };
+				if (event.options) prompt.options = event.options;
+				if (event.stage) prompt.stage = event.stage;
+				prompts.set(event.stageId, prompt);
+				break;
+			}
+			case "prompt_answered": {
+				const stage = stages.get(event.stageId);
+				if (stage) stage.status = "completed";
+				const prompt = prompts.get(event.stageId);
+				if (prompt) prompt.answer = event.answer;
+				break;
+			}
 			case "tool_finished": {
 				const stage = stages.get(event.stageId);
 				if (!stage) break;
@@ -196,6 +220,9 @@ export function buildReport(journal: JournalContents, runDir: string, artifacts:
 	}
 	for (const stage of report.stages) stage.usage = ledger.stage(stage.id);
 	report.usage = ledger.total();
+	report.prompts = [...prompts.values()];
+	const waiting = report.prompts.some((prompt) => prompt.answer === undefined);
+	if (waiting && (report.status === "running" || report.status === "paused")) report.status = "awaiting_input";
 	return report;
 }
 

@@ -10,7 +10,8 @@ import { writeAtomically } from "./atomic-write.js";
 export type ControlRequest =
 	| { type: "pause"; reason?: string }
 	| { type: "cancel"; reason?: string }
-	| { type: "steer"; stageId: string; message: string };
+	| { type: "steer"; stageId: string; message: string }
+	| { type: "answer"; promptId?: string; value: unknown };
 
 export interface ControlReply {
 	ok: boolean;
