@@ -17,7 +17,7 @@ describe("skills/workflows", () => {
 		const text = readFileSync(join(process.cwd(), "skills/workflows/SKILL.md"), "utf8");
 		const mentioned = [...text.matchAll(/"action": "(\w+)"/g)].map((match) => match[1]);
 		expect(new Set(mentioned)).toEqual(
-			new Set(["list", "describe", "run", "status", "pause", "resume", "steer", "cancel", "save"]),
+			new Set(["list", "describe", "run", "status", "answer", "pause", "resume", "steer", "cancel", "save"]),
 		);
 		const tool = readFileSync(join(process.cwd(), "extensions/workflows/surface/workflow-tool.ts"), "utf8");
 		for (const action of new Set(mentioned)) expect(tool).toContain(`"${action}"`);

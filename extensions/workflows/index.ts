@@ -4,6 +4,8 @@
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { resumableRuns } from "./journal/run-index.js";
 import { completionText, resumableNotice } from "./surface/format.js";
+import { piMode } from "./surface/pi-mode.js";
+import { askWithDialog, promptNotice } from "./surface/prompt-view.js";
 import { runManager } from "./surface/run-manager.js";
 import { createRunView } from "./surface/widget.js";
 import { registerWorkflowCommand } from "./surface/workflow-command.js";
@@ -42,6 +44,20 @@ export default function piWorkflows(pi: ExtensionAPI): void {
 				},
 				{ triggerTurn: run.startedBy === "model", deliverAs: "followUp" },
 			);
+		});
+		// Questions of background runs: rpc clients get the dialog; the TUI says how to answer (and
+		// `/workflow answer <run>` opens the dialog when the person is ready).
+		manager.setPromptPresenter((run, prompt) => {
+			if (!ctx.hasUI) return;
+			const runId = run.run.runId;
+			if (piMode(true) !== "rpc") return ctx.ui.notify(promptNotice(runId, prompt), "warning");
+			void askWithDialog(ctx.ui, runId, prompt)
+				.then((value) =>
+					value === undefined
+						? ctx.ui.notify(promptNotice(runId, prompt), "warning")
+						: service.answer(runId, prompt.id, value, ctx, "user").then(() => undefined),
+				)
+				.catch((error: unknown) => ctx.ui.notify(error instanceof Error ? error.message : String(error), "error"));
 		});
 		view?.refresh();
 		// Completion needs the names without waiting; only UI modes complete, so only they scan at start.

@@ -26,13 +26,16 @@ export function readRunReport(cwd: string, runId: string): RunReport {
 	return inspectLock(paths.runDir).state === "owned" ? report : markInterrupted(report);
 }
 
-/** Runs of a project that no process is driving and that a resume would continue: interrupted or paused. */
+/** Runs of a project that no process is driving and that a resume (or an answer) would continue:
+ * interrupted, paused, or stopped at a question. */
 export function resumableRuns(cwd: string): RunReport[] {
 	const found: RunReport[] = [];
 	for (const runId of listRunIds(cwd)) {
 		try {
 			const report = readRunReport(cwd, runId);
-			if (report.status === "interrupted" || report.status === "paused") found.push(report);
+			const waiting =
+				report.status === "awaiting_input" && inspectLock(runPaths(cwd, runId).runDir).state !== "owned";
+			if (report.status === "interrupted" || report.status === "paused" || waiting) found.push(report);
 		} catch {
 			// An unreadable journal is reported by status, not here.
 		}

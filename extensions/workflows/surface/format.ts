@@ -1,6 +1,8 @@
 // Plain-text views shared by the command, the tool and the widget: workflow lists, run lines,
 // run details with the stage graph, and the one-line summary printed in headless modes.
 
+import { answerHint } from "../engine/prompt-answer.js";
+import type { PromptKind } from "../journal/events.js";
 import { renderGraph } from "../journal/graph-text.js";
 import type { RunReport } from "../journal/report.js";
 import { formatCost, formatDuration } from "../journal/report-markdown.js";
@@ -35,6 +37,14 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 	if (report.stages.length > 0) lines.push("", "graph:", ...renderGraph(report.stages).map((line) => `  ${line}`));
 	if (report.outputs) lines.push("", `outputs: ${JSON.stringify(report.outputs)}`);
 	if (report.errors.length > 0) lines.push("", "errors:", ...report.errors.map((error) => `  ${error}`));
+	const waiting = report.prompts.filter((prompt) => prompt.answer === undefined);
+	if (waiting.length > 0) {
+		lines.push(
+			"",
+			"waiting for answers:",
+			...waiting.map((prompt) => `  ${prompt.id} (${prompt.kind}): ${prompt.message}`),
+		);
+	}
 	lines.push("", `report: ${runPaths(cwd, report.runId).reportJson}`);
 	return lines.join("\n");
 }
@@ -42,6 +52,17 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 /** The one line headless modes print when a run stops: run id, status, report path. */
 export function summaryLine(report: RunReport, cwd: string): string {
 	return `workflow run ${report.runId} ${report.status} ${runPaths(cwd, report.runId).reportJson}`;
+}
+
+/** For a run stopped at questions: each question and the command that answers it (headless output). */
+export function waitingLines(report: RunReport): string[] {
+	if (report.status !== "awaiting_input") return [];
+	return report.prompts
+		.filter((prompt) => prompt.answer === undefined)
+		.flatMap((prompt) => [
+			`prompt ${prompt.id} (${prompt.kind}): ${prompt.message}`,
+			`answer: pi -p "/workflow answer ${report.runId} ${prompt.id} <${answerHint({ kind: prompt.kind as PromptKind, message: prompt.message, options: prompt.options })}>"`,
+		]);
 }
 
 /** What the chat (and the model) is told when a run ends. */

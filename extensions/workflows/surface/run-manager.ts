@@ -4,6 +4,7 @@
 
 import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
+import type { PendingPrompt } from "../engine/prompt-call.js";
 import {
 	type ResumeWorkflowOptions,
 	type RunProgressEvent,
@@ -40,9 +41,13 @@ export interface ManagedRun {
 
 export type RunListener = (run: ManagedRun, ended: boolean) => void;
 
+/** Shows a question of a run to the person at the current session (if any). */
+export type PromptPresenter = (run: ManagedRun, prompt: PendingPrompt) => void;
+
 export class RunManager {
 	private readonly runs = new Map<string, ManagedRun>();
 	private listener: RunListener | undefined;
+	private presenter: PromptPresenter | undefined;
 	/** The current session's model registry; runs resolve later stages' models with it. */
 	modelRegistry: ModelRegistry | undefined;
 
@@ -52,8 +57,8 @@ export class RunManager {
 		options: RunWorkflowOptions,
 		startedBy: ManagedRun["startedBy"],
 	): ManagedRun {
-		return this.adopt(definition.name, options, startedBy, (onEvent) =>
-			startWorkflow(definition, inputs, { ...options, onEvent }),
+		return this.adopt(definition.name, options, startedBy, (onEvent, onPrompt) =>
+			startWorkflow(definition, inputs, { ...options, onEvent, onPrompt }),
 		);
 	}
 
@@ -65,8 +70,8 @@ export class RunManager {
 	): ManagedRun {
 		const live = this.runs.get(options.runId);
 		if (live && !live.final) throw new Error(`Run ${options.runId} is already running in this process.`);
-		return this.adopt(definition.name, options, startedBy, (onEvent) =>
-			resumeWorkflow(definition, { ...options, onEvent }),
+		return this.adopt(definition.name, options, startedBy, (onEvent, onPrompt) =>
+			resumeWorkflow(definition, { ...options, onEvent, onPrompt }),
 		);
 	}
 
@@ -74,7 +79,7 @@ export class RunManager {
 		workflow: string,
 		options: { cwd: string; onEvent?: (event: RunProgressEvent) => void },
 		startedBy: ManagedRun["startedBy"],
-		launch: (onEvent: (event: RunProgressEvent) => void) => WorkflowRun,
+		launch: (onEvent: (event: RunProgressEvent) => void, onPrompt: (prompt: PendingPrompt) => void) => WorkflowRun,
 	): ManagedRun {
 		// The record exists before the run starts: its first events arrive before the launch returns.
 		const managed = {
@@ -88,7 +93,14 @@ export class RunManager {
 			this.track(managed, event);
 			options.onEvent?.(event);
 		};
-		managed.run = launch(onEvent);
+		const onPrompt = (prompt: PendingPrompt) => {
+			try {
+				this.presenter?.(managed, prompt);
+			} catch {
+				// The question stays pending and answerable from any surface.
+			}
+		};
+		managed.run = launch(onEvent, onPrompt);
 		const run = managed.run;
 		this.runs.set(run.runId, managed);
 		this.emit(managed, false);
@@ -131,6 +143,11 @@ export class RunManager {
 		this.listener = listener;
 	}
 
+	/** Sets who shows questions (the current session's UI); a new session replaces the old one. */
+	setPromptPresenter(presenter: PromptPresenter | undefined): void {
+		this.presenter = presenter;
+	}
+
 	private track(managed: ManagedRun, progress: RunProgressEvent): void {
 		if (progress.type === "activity") {
 			const stage = managed.stages.get(progress.stageId);
@@ -150,6 +167,18 @@ export class RunManager {
 						startedAt: Date.parse(event.at),
 						cost: 0,
 					});
+					break;
+				case "prompt_pending":
+					managed.stages.set(event.stageId, {
+						id: event.stageId,
+						status: "running",
+						model: "waiting for an answer",
+						startedAt: Date.parse(event.at),
+						cost: 0,
+					});
+					break;
+				case "prompt_answered":
+					if (stage) stage.status = "completed";
 					break;
 				case "stage_replayed":
 					managed.stages.set(event.stageId, {

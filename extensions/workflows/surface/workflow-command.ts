@@ -1,11 +1,13 @@
-// The `/workflow` command: list (default), run, status, show, pause, resume, steer, cancel, reload,
+// The `/workflow` command: list (default), run, status, show, pause, resume, steer, answer, cancel, reload,
 // with completion for subcommands, workflow names and run ids. UI modes answer with notifications;
 // headless modes print.
 
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
 import { checkInputs } from "../authoring/validate.js";
+import { findPending } from "../engine/prompt-call.js";
 import { parseInputs, splitWords } from "./command-args.js";
 import { formatRunDetails, formatRunLine, formatWorkflowList } from "./format.js";
+import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";
 import { runManager } from "./run-manager.js";
 import { printHeadless, type WorkflowService } from "./workflow-service.js";
 
@@ -17,6 +19,7 @@ const SUBCOMMANDS = {
 	pause: "pause <run>: no new stages; running ones are interrupted and resume later",
 	resume: "resume <run> [message]: continue a paused or interrupted run; finished stages are not run again",
 	steer: "steer <run> <stage> <message>: tell a running stage something before its next model call",
+	answer: "answer <run> [prompt] [value]: answer a question of a run (no value: open the dialog)",
 	cancel: "cancel <run>: stop a run for good",
 	reload: "Rescan workflow files",
 } as const;
@@ -24,11 +27,11 @@ const SUBCOMMANDS = {
 type Subcommand = keyof typeof SUBCOMMANDS;
 
 /** Subcommands whose first argument is a run id. */
-const RUN_SUBCOMMANDS = new Set(["status", "show", "pause", "resume", "steer", "cancel"]);
+const RUN_SUBCOMMANDS = new Set(["status", "show", "pause", "resume", "steer", "answer", "cancel"]);
 
 export function registerWorkflowCommand(pi: ExtensionAPI, service: WorkflowService, lastCwd: () => string): void {
 	pi.registerCommand("workflow", {
-		description: "Run and watch workflows: list, run, status, show, pause, resume, steer, cancel, reload",
+		description: "Run and watch workflows: list, run, status, show, pause, resume, steer, answer, cancel, reload",
 		getArgumentCompletions: (prefix) => completions(prefix, service, lastCwd()),
 		handler: async (args, ctx) => {
 			try {
@@ -93,6 +96,8 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 			const runId = runManager().resolve(ctx.cwd, run);
 			return report(ctx, await service.control(runId, { type: "steer", stageId: stage, message }, ctx));
 		}
+		case "answer":
+			return answerCommand(rest, ctx, service);
 		case "resume": {
 			const [run] = splitWords(rest);
 			if (!run) throw new Error("resume needs a run id (or a unique prefix): /workflow resume <run> [message]");
@@ -103,6 +108,36 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 			return;
 		}
 	}
+}
+
+/** `/workflow answer <run> [prompt] [value]`: without a value, UI modes open the question's dialog. */
+async function answerCommand(rest: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
+	const [run] = splitWords(rest);
+	if (!run) throw new Error("answer needs a run id (or a unique prefix): /workflow answer <run> [prompt] <value>");
+	const runId = runManager().resolve(ctx.cwd, run);
+	const pending = service.pendingPrompts(runId, ctx);
+	let value = rest.slice(rest.indexOf(run) + run.length).trim();
+	const [first] = splitWords(value);
+	let promptId: string | undefined;
+	if (first && pending.some((prompt) => prompt.id === first)) {
+		promptId = first;
+		value = value.slice(value.indexOf(first) + first.length).trim();
+	}
+	let answer: unknown = unquote(value);
+	if (value === "") {
+		const prompt = findPending(runId, pending, promptId);
+		if (!ctx.hasUI)
+			throw new Error(`answer needs a value for prompt "${prompt.id}": ${answerCommandText(runId, prompt)}`);
+		answer = await askWithDialog(ctx.ui, runId, prompt);
+		if (answer === undefined) return report(ctx, `No answer given; run ${runId} still waits.`);
+		promptId = prompt.id;
+	}
+	await service.answer(runId, promptId, answer, ctx, "user", (message) => report(ctx, message));
+}
+
+function unquote(text: string): string {
+	const quoted = /^"(.*)"$/s.exec(text) ?? /^'(.*)'$/s.exec(text);
+	return quoted ? (quoted[1] as string) : text;
 }
 
 async function runCommand(rest: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {

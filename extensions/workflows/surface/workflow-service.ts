@@ -6,15 +6,17 @@ import { existsSync, writeSync } from "node:fs";
 import { relative } from "node:path";
 import { type ExtensionAPI, type ExtensionContext, getAgentDir } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
-import { controlRun } from "../engine/run-control.js";
+import type { PendingPrompt } from "../engine/prompt-call.js";
+import { controlRun, pendingInJournal } from "../engine/run-control.js";
 import type { RunStartedEvent } from "../journal/events.js";
 import { readJournalFile } from "../journal/journal.js";
 import type { RunReport } from "../journal/report.js";
 import { runPaths } from "../journal/run-directory.js";
+import { inspectLock } from "../journal/run-lock.js";
 import type { ControlRequest } from "../journal/run-mailbox.js";
 import { type CatalogEntry, WorkflowCatalog } from "./catalog.js";
 import { definitionFromSpec, parseSpec } from "./dynamic-spec.js";
-import { summaryLine } from "./format.js";
+import { summaryLine, waitingLines } from "./format.js";
 import { piMode } from "./pi-mode.js";
 import { type ManagedRun, runManager } from "./run-manager.js";
 import { closestNames } from "./suggest.js";
@@ -177,6 +179,8 @@ export class WorkflowService {
 			modelRegistry: () => runManager().modelRegistry ?? ctx.modelRegistry,
 			defaultModel: model && level && level !== "off" ? `${model}:${level}` : model,
 			uiContext: ctx.hasUI ? ctx.ui : undefined,
+			// Headless, nobody can answer while the process lives: the run stops at a question.
+			inputMode: ctx.hasUI ? ("wait" as const) : ("stop" as const),
 		};
 	}
 
@@ -184,8 +188,37 @@ export class WorkflowService {
 		if (ctx.hasUI) return { managed };
 		const final = await managed.run.done;
 		printHeadless(summaryLine(final, ctx.cwd));
+		for (const line of waitingLines(final)) printHeadless(line);
 		if (FAILED_STATUSES.has(final.status)) process.exitCode = 1;
 		return { managed, final };
+	}
+
+	/**
+	 * Answers a question of a run, wherever it is driven. When no process drives it (a headless run that
+	 * stopped at the question), the answer is journaled and the run resumed, to its next stop.
+	 */
+	async answer(
+		runId: string,
+		promptId: string | undefined,
+		value: unknown,
+		ctx: ExtensionContext,
+		startedBy: ManagedRun["startedBy"],
+		announce: (message: string) => void = () => undefined,
+	): Promise<{ message: string; resumed?: StartedRun }> {
+		const message = await this.control(runId, { type: "answer", promptId, value }, ctx);
+		announce(message);
+		const live = runManager().get(runId);
+		if ((live && !live.final) || inspectLock(runPaths(ctx.cwd, runId).runDir).state === "owned") return { message };
+		return { message, resumed: await this.resume(runId, undefined, ctx, startedBy) };
+	}
+
+	/** The questions a run waits on now, live or as journaled. */
+	pendingPrompts(runId: string, ctx: ExtensionContext): PendingPrompt[] {
+		const live = runManager().get(runId);
+		if (live && !live.final) return live.run.pending();
+		const paths = runPaths(ctx.cwd, runId);
+		if (!existsSync(paths.journal)) throw new Error(`Run ${runId} has no journal at ${paths.journal}`);
+		return pendingInJournal(readJournalFile(paths.journal).events);
 	}
 
 	/** Pauses, cancels or steers a run, whichever process drives it (or none). */

@@ -11,7 +11,7 @@ import { runManager } from "./run-manager.js";
 import { renderWorkflowCall, renderWorkflowResult } from "./tool-render.js";
 import { FAILED_STATUSES, type StartedRun, type WorkflowService } from "./workflow-service.js";
 
-const ACTIONS = ["list", "describe", "run", "status", "pause", "resume", "steer", "cancel", "save"] as const;
+const ACTIONS = ["list", "describe", "run", "status", "answer", "pause", "resume", "steer", "cancel", "save"] as const;
 
 export interface WorkflowToolDetails {
 	action: string;
@@ -28,7 +28,7 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 			description:
 				"Run multi-stage workflows: each stage is a separate Pi agent session with its own context, model and tools, tracked with a journal and report. " +
 				"Actions: list, describe (inputs/outputs of one workflow), run ({workflow, inputs} or {spec} for a one-off workflow), status, " +
-				"pause, resume (a paused or interrupted run, optional message; finished stages are not run again), steer (a message to a running stage), cancel, " +
+				"answer (a question a run waits on, when the user gave you the answer), pause, resume (a paused or interrupted run, optional message; finished stages are not run again), steer (a message to a running stage), cancel, " +
 				"save (write a spec as a TypeScript workflow file).",
 			promptSnippet:
 				"Run saved or one-off multi-stage workflows (separate agent sessions per stage, tracked and resumable)",
@@ -48,6 +48,12 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 					Type.String({ description: "Run id or unique prefix (status, pause, resume, steer, cancel)" }),
 				),
 				stage: Type.Optional(Type.String({ description: "Stage id to steer (steer)" })),
+				prompt: Type.Optional(
+					Type.String({ description: "For answer: the prompt id (default: the only one waiting)" }),
+				),
+				answer: Type.Optional(
+					Type.String({ description: "For answer: yes/no, an option or its number, or text, as the user said" }),
+				),
 				message: Type.Optional(
 					Type.String({
 						description: "For steer: the message to the stage; for resume: a note for resumed stages",
@@ -92,6 +98,18 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 										}));
 						const started = await service.start(definition, params.inputs ?? {}, ctx, "model", source);
 						return startedText(started, "run", `Started workflow "${definition.name}" as run`, ctx.cwd);
+					}
+					case "answer": {
+						const runId = runManager().resolve(ctx.cwd, required(params.run, "run", "answer"));
+						const { message, resumed } = await service.answer(
+							runId,
+							params.prompt,
+							required(params.answer, "answer", "answer"),
+							ctx,
+							"model",
+						);
+						if (resumed) return startedText(resumed, "resume", `${message} Resumed`, ctx.cwd);
+						return text(message, { action: "answer", runId });
 					}
 					case "resume": {
 						const runId = runManager().resolve(ctx.cwd, required(params.run, "run", "resume"));
@@ -154,7 +172,7 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 }
 
 /** What run and resume answer: the final report when the run was awaited (headless), else its id. */
-function startedText(started: StartedRun, action: "run" | "resume", intro: string, cwd: string) {
+function startedText(started: StartedRun, action: "run" | "resume" | "answer", intro: string, cwd: string) {
 	const runId = started.managed.run.runId;
 	const final = started.final;
 	if (final) {
