@@ -81,6 +81,32 @@ describe("pause and resume", () => {
 	});
 });
 
+describe("steer across a pause", () => {
+	let harness: Harness;
+	afterEach(() => harness.cleanup());
+
+	it("hands a steer that never reached the transcript to the resumed stage", async () => {
+		const secondCall = deferred();
+		harness = createHarness((request) => {
+			if (request.stageCall === 1) return { toolCalls: [{ name: "read", arguments: { path: "notes.txt" } }] };
+			if (request.stageCall === 2) {
+				secondCall.resolve();
+				return { text: "never delivered", delayMs: 60_000 };
+			}
+			return "done";
+		});
+		const run = harness.start(oneStage, {});
+		await secondCall.promise;
+		await run.steer("work", "also check the docs");
+		run.pause();
+		await run.done;
+		await harness.resume(oneStage, run.runId).done;
+		expect(harness.provider.calls[2]?.lastMessage).toContain(
+			"Message from the user while you worked: also check the docs",
+		);
+	});
+});
+
 describe("steer", () => {
 	let harness: Harness;
 	afterEach(() => harness.cleanup());

@@ -370,12 +370,10 @@ describe("a steer acknowledged just before a pause", () => {
 		]);
 	});
 
-	// KNOWN BUG (reported, not fixed here: the engine is being changed by others). The steer is acknowledged
-	// ("Delivered") and journaled, but it only sits in the stage session's steering queue; the pause aborts
-	// the model call, the queue is dropped with the session, and the resumed stage continues its transcript
-	// without it, so the stage never sees the message. Remove `.fails` once the engine carries it over.
-	it.fails("reaches the stage when the run is resumed", () => {
-		expect(continuation?.transcript.join("\n")).toContain("also check the docs");
+	// The steer sat in the stage session's queue when the pause aborted it; the journaled steer that never
+	// reached the transcript is handed to the resumed stage with its continuation message.
+	it("reaches the stage when the run is resumed", () => {
+		expect(continuation?.lastMessage).toContain("Message from the user while you worked: also check the docs");
 	});
 });
 

@@ -21,6 +21,8 @@ export interface RecordedCall {
 	outcome?: ToolOutcome;
 	/** The recorded answer of a question (state completed); a pending one is state running. */
 	answer?: string | boolean;
+	/** Messages steered to the stage during its last attempt (some may never have reached its transcript). */
+	steers: string[];
 }
 
 export class ReplayLog {
@@ -62,6 +64,7 @@ export class ReplayLog {
 					fingerprint: event.fingerprint,
 					state: "running",
 					sessionFiles,
+					steers: [],
 				};
 				this.byKey.set(event.key, call);
 				this.byStageId.set(event.stageId, call);
@@ -75,6 +78,9 @@ export class ReplayLog {
 				return;
 			case "stage_interrupted":
 				this.settle(event.stageId, { state: "interrupted" });
+				return;
+			case "stage_steered":
+				this.byStageId.get(event.stageId)?.steers.push(event.message);
 				return;
 			case "prompt_answered":
 				this.settle(event.stageId, { state: "completed", answer: event.answer });

@@ -32,6 +32,8 @@ interface SessionPlan {
 	rerun?: string;
 	/** The stage was in flight when the run stopped, so the resume message is for it. */
 	wasInFlight?: boolean;
+	/** Messages steered to the stage that never reached its transcript (a pause or crash came first). */
+	undelivered?: string[];
 }
 
 export async function runStage(scope: Scope, name: string, options: TaskOptions): Promise<StageResult> {
@@ -144,7 +146,11 @@ function runSession(
 	const model = resolveModelSpec(stage.model.label, services.modelRegistry());
 	if (!model.ok) return Promise.resolve({ ok: false, text: "", error: model.error, usage: zeroUsage() });
 	const message = plan.wasInFlight ? services.resumeMessage : undefined;
-	const note = message ? `\n\nMessage from the user on resuming the run: ${message}` : "";
+	const notes = [
+		...(plan.undelivered ?? []).map((steer) => `Message from the user while you worked: ${steer}`),
+		...(message ? [`Message from the user on resuming the run: ${message}`] : []),
+	];
+	const note = notes.map((line) => `\n\n${line}`).join("");
 	return runStageSession({
 		cwd: services.cwd,
 		agentDir: services.agentDir,
@@ -204,12 +210,15 @@ function planStage(
 	}
 	const last = recorded.sessionFiles.at(-1) ?? attemptFile(services, id, undefined);
 	const work = inspectTranscript(last, stageHeader(services.workflow, id), services.cwd);
-	const base = { type: "run", sessionFile: last, wasInFlight: true } as const;
-	if (work.kind === "finished") {
+	const said = work.kind === "none" ? [] : work.said;
+	const undelivered = recorded.steers.filter((steer) => !said.some((text) => text.includes(steer)));
+	const base = { type: "run", sessionFile: last, wasInFlight: true, undelivered } as const;
+	if (work.kind === "finished" && undelivered.length === 0) {
 		return { ...base, continued: true, finished: work, rerun: "its transcript already held its answer" };
 	}
-	if (work.kind === "partial") return { ...base, continued: true, rerun: "continued from its transcript" };
-	if (existsSync(last)) return { ...fresh("started over: its transcript held no work"), wasInFlight: true };
+	if (work.kind !== "none") return { ...base, continued: true, rerun: "continued from its transcript" };
+	if (existsSync(last))
+		return { ...fresh("started over: its transcript held no work"), wasInFlight: true, undelivered };
 	return { ...base, rerun: "started over: its transcript held no work" };
 }
 

@@ -11,9 +11,9 @@ import { usageOfMessages } from "./usage.js";
 export type TranscriptWork =
 	| { kind: "none" }
 	/** Work was done, but the stage had not answered: continue it. */
-	| { kind: "partial"; usage: Usage }
+	| { kind: "partial"; usage: Usage; said: string[] }
 	/** The stage's last message is its final answer: nothing to run. */
-	| { kind: "finished"; text: string; usage: Usage };
+	| { kind: "finished"; text: string; usage: Usage; said: string[] };
 
 export function inspectTranscript(file: string, ownPrompt: string, cwd: string): TranscriptWork {
 	if (!existsSync(file)) return { kind: "none" };
@@ -34,12 +34,14 @@ export function inspectTranscript(file: string, ownPrompt: string, cwd: string):
 	);
 	if (work.length === 0) return { kind: "none" };
 	const usage = usageOfMessages(own);
+	/** What the stage was told (its prompt, steers, continuations), to find messages that never reached it. */
+	const said = own.map(textOf).filter(Boolean);
 	const last = own.at(-1);
 	if (last?.role === "assistant" && last.stopReason === "stop") {
 		const text = last.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
-		if (text.trim()) return { kind: "finished", text, usage };
+		if (text.trim()) return { kind: "finished", text, usage, said };
 	}
-	return { kind: "partial", usage };
+	return { kind: "partial", usage, said };
 }
 
 /** Index of the stage's own first prompt (earlier messages are a fork's copied history); -1 when absent. */
