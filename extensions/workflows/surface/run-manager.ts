@@ -2,6 +2,7 @@
 // so /new, /resume, /fork and /reload never kill or orphan a running workflow: the new extension
 // instance finds the same manager and rebinds its UI to it.
 
+import { existsSync } from "node:fs";
 import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import type { PendingPrompt } from "../engine/prompt-call.js";
@@ -15,6 +16,7 @@ import {
 } from "../engine/run.js";
 import type { JournalEvent } from "../journal/events.js";
 import type { RunReport } from "../journal/report.js";
+import { runPaths } from "../journal/run-directory.js";
 import { listRunIds, matchRunId, readRunReport } from "../journal/run-index.js";
 
 /** Live view of a stage, for the widget. */
@@ -130,8 +132,14 @@ export class RunManager {
 	resolve(cwd: string, prefix: string): string {
 		const known = [...new Set([...listRunIds(cwd), ...this.runs.keys()])];
 		const match = matchRunId(prefix, known);
-		if (!match.ok) throw new Error(match.error);
-		return match.runId;
+		if (match.ok) return match.runId;
+		const paths = runPaths(cwd, prefix.trim());
+		if (prefix.trim() && existsSync(paths.runDir)) {
+			throw new Error(
+				`Run folder ${paths.runDir} has no journal (${paths.journal}): it cannot be shown or resumed.`,
+			);
+		}
+		throw new Error(match.error);
 	}
 
 	allRunIds(cwd: string): string[] {
