@@ -1,10 +1,14 @@
 // Drives `pi --mode rpc` over stdio: JSON lines in, JSON lines out (split on "\n" only), with
-// waits on the next message that matches, and replies to extension UI dialogs.
+// waits on the next message that matches, answers to extension UI dialogs, and a SIGKILL for crash tests.
 
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { PI_CLI, type PiSandbox } from "./pi-cli.js";
 
 export type RpcMessage = Record<string, unknown> & { type: string };
+
+/** The extension UI requests that wait for the client's answer. */
+export type DialogMethod = "confirm" | "select" | "input" | "editor";
+const DIALOG_METHODS: ReadonlySet<unknown> = new Set(["confirm", "select", "input", "editor"]);
 
 export class RpcDriver {
 	private readonly child: ChildProcessWithoutNullStreams;
@@ -16,6 +20,8 @@ export class RpcDriver {
 	}> = [];
 	private buffer = "";
 	private seen = 0;
+	private exitedWith: { signal: NodeJS.Signals | null } | undefined;
+	private readonly closed: Promise<void>;
 	stderr = "";
 
 	constructor(sandbox: PiSandbox, args: string[] = []) {
@@ -36,6 +42,17 @@ export class RpcDriver {
 		this.child.stderr.on("data", (chunk: Buffer) => {
 			this.stderr += chunk.toString();
 		});
+		this.closed = new Promise((resolve) =>
+			this.child.on("close", (_code, signal) => {
+				this.exitedWith = { signal };
+				resolve();
+			}),
+		);
+	}
+
+	/** Whether the pi process has exited. */
+	get exited(): boolean {
+		return this.exitedWith !== undefined;
 	}
 
 	send(message: Record<string, unknown>): void {
@@ -64,11 +81,35 @@ export class RpcDriver {
 		return String(message.message);
 	}
 
+	/** The next dialog an extension opens (confirm, select, input or editor), of one method when given. */
+	dialog(method?: DialogMethod): Promise<RpcMessage> {
+		return this.waitFor(
+			(m) => m.type === "extension_ui_request" && DIALOG_METHODS.has(m.method) && (!method || m.method === method),
+		);
+	}
+
+	/** Answers a dialog as a person would: true or false for a confirm, the text (or option) for the others,
+	 * undefined to dismiss it. */
+	answerDialog(request: RpcMessage, answer: string | boolean | undefined): void {
+		const reply =
+			answer === undefined
+				? { cancelled: true }
+				: typeof answer === "boolean"
+					? { confirmed: answer }
+					: { value: answer };
+		this.send({ type: "extension_ui_response", id: request.id, ...reply });
+	}
+
+	/** Ends pi with a signal (default SIGKILL: no cleanup runs) and resolves with the signal it died of. */
+	async kill(signal: NodeJS.Signals = "SIGKILL"): Promise<NodeJS.Signals | null> {
+		if (!this.exited) this.child.kill(signal);
+		await this.closed;
+		return this.exitedWith?.signal ?? null;
+	}
+
 	close(): Promise<void> {
-		return new Promise((resolve) => {
-			this.child.on("close", () => resolve());
-			this.child.kill("SIGTERM");
-		});
+		if (!this.exited) this.child.kill("SIGTERM");
+		return this.closed;
 	}
 
 	private receive(message: RpcMessage): void {
