@@ -169,10 +169,11 @@ describe("human gates in rpc mode", () => {
 			expect(runId).toMatch(/^[0-9a-z]{8}$/);
 
 			const dialog = await driver.dialog();
+			// A yes/no select, not Pi's confirm, which cannot tell a dismissed dialog from "no".
 			expect(dialog).toMatchObject({
-				method: "confirm",
-				title: `Workflow run ${runId} asks`,
-				message: "Approve this plan? answer of plan",
+				method: "select",
+				title: `Workflow run ${runId} asks: Approve this plan? answer of plan`,
+				options: ["Yes", "No"],
 			});
 			// The run waits for the client: only plan has called the model, and the journal holds the question.
 			const paths = runPaths(box.cwd, runId);
@@ -180,7 +181,7 @@ describe("human gates in rpc mode", () => {
 			expect(journalEvents(paths.journal).map(label)).toContain("prompt_pending confirm");
 			expect(journalEvents(paths.journal).map(label)).not.toContain("stage_started implement");
 
-			driver.answerDialog(dialog, true);
+			driver.answerDialog(dialog, "Yes");
 			const done = await driver.waitFor(
 				(m) => m.type === "message_end" && JSON.stringify(m).includes(`run ${runId} completed`),
 			);
@@ -202,12 +203,9 @@ describe("human gates in rpc mode", () => {
 		TEST_TIMEOUT,
 	);
 
-	// BUG (extensions/workflows/surface/prompt-view.ts, askWithDialog, used by the rpc presenter in index.ts): it
-	// promises "undefined when the person dismissed it (the question stays pending)", and the presenter then
-	// posts a notice saying how to answer later. But Pi's ui.confirm resolves false when the dialog is dismissed
-	// (rpc: an extension_ui_response with `cancelled: true`), so a dismissed confirm is journaled as the answer
-	// false: review-and-approve ends `cancelled` ("not approved"), for good, although nobody said no.
-	it.fails(
+	// Pi's confirm dialog resolves false when dismissed, so a run's confirm is shown as a yes/no select: closing it
+	// leaves the question pending (and a notice says how to answer later) instead of answering "no".
+	it(
 		"a dismissed confirm dialog leaves the question pending instead of answering it no",
 		async () => {
 			const box = createGatesSandbox();
@@ -216,7 +214,7 @@ describe("human gates in rpc mode", () => {
 			driver.prompt("/workflow run review-and-approve");
 			const started = await driver.notification(/Started workflow "review-and-approve" as run/);
 			const runId = /as run (\S+)\./.exec(started)?.[1] ?? "";
-			driver.answerDialog(await driver.dialog("confirm"), undefined);
+			driver.answerDialog(await driver.dialog("select"), undefined);
 
 			// Whichever comes first: the notice that the question still waits, or the end of the run.
 			const next = await driver.waitFor(
@@ -226,7 +224,7 @@ describe("human gates in rpc mode", () => {
 						/waits for your answer/.test(String(m.message))) ||
 					(m.type === "message_end" && JSON.stringify(m).includes(`run ${runId} `)),
 			);
-			// One comparison, so the diff shows what happened instead (today: the run ended, answered false, cancelled).
+			// One comparison, so a diff shows what happened instead.
 			const events = journalEvents(runPaths(box.cwd, runId).journal);
 			expect({
 				next: next.type === "message_end" ? "the run ended" : "a notice that the question waits",
@@ -393,7 +391,7 @@ describe("a run killed with SIGKILL while its rpc dialog waits", () => {
 				() => journalEvents(paths.journal).some((event) => event.type === "prompt_pending"),
 				() => (rpc.exited ? rpc.stderr : undefined),
 			);
-			await rpc.dialog("confirm");
+			await rpc.dialog("select");
 			expect(await rpc.kill("SIGKILL")).toBe("SIGKILL");
 
 			const atKill = journalEvents(paths.journal);
@@ -472,12 +470,9 @@ describe("bad answers and bad questions", () => {
 			const { runId, paths } = await runToQuestion(box, "review-and-approve");
 			const journal = readFileSync(paths.journal);
 
-			// The command reads a first word that names no waiting prompt as part of the value, which a confirm refuses.
 			const byCommand = await pi(box, `/workflow answer ${runId} confirm-2 yes`);
 			expect(byCommand.code).not.toBe(0);
-			expect(byCommand.stderr).toContain(
-				`Run ${runId}, prompt "confirm": expected yes or no (also y, n, true, false), got "confirm-2 yes"; it is still waiting.`,
-			);
+			expect(byCommand.stderr).toContain(`Run ${runId} has no pending prompt "confirm-2" (waiting: confirm).`);
 			// The tool names the prompt on its own, and is told which prompts wait.
 			const byTool = await box.run(["-p", "Answer the question"], {
 				env: {
@@ -496,13 +491,8 @@ describe("bad answers and bad questions", () => {
 		TEST_TIMEOUT,
 	);
 
-	// BUG (extensions/workflows/surface/workflow-command.ts, answerCommand): the first word after the run id is
-	// taken as the prompt id only when it names a prompt that is waiting; any other word, even a well-formed prompt
-	// id such as "input-2", silently becomes the start of the answer. For an input (or editor) prompt, which takes
-	// any text, `/workflow answer <run> input-2 hello` therefore answers the waiting prompt "input" with the text
-	// "input-2 hello" and continues the run, instead of refusing with `Run <run> has no pending prompt "input-2"
-	// (waiting: input).` and changing nothing, as the tool does for the same request.
-	it.fails(
+	// A word shaped like a prompt id that names no waiting prompt is refused, never taken as part of the answer.
+	it(
 		"refuses a well-formed prompt id that is not waiting instead of answering an input prompt with it",
 		async () => {
 			const box = createGatesSandbox();
@@ -512,8 +502,7 @@ describe("bad answers and bad questions", () => {
 			const journal = readFileSync(paths.journal);
 
 			const refused = await pi(box, `/workflow answer ${runId} input-2 hello`);
-			// One comparison, so the diff shows what happened instead (today: exit 0, "input" answered with
-			// "input-2 hello", the journal appended to, and the stage "write" called).
+			// One comparison, so a diff shows what happened instead.
 			const error = `Run ${runId} has no pending prompt "input-2" (waiting: input).`;
 			expect({
 				exitCode: refused.code === 0 ? 0 : "non-zero",

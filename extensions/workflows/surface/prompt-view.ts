@@ -14,8 +14,11 @@ export async function askWithDialog(
 ): Promise<PromptAnswer | undefined> {
 	const title = `Workflow run ${runId} asks`;
 	switch (prompt.kind) {
-		case "confirm":
-			return ui.confirm(title, prompt.message);
+		case "confirm": {
+			// Pi's confirm dialog resolves false when dismissed; a yes/no select tells "no" from "not now".
+			const choice = await ui.select(`${title}: ${prompt.message}`, ["Yes", "No"]);
+			return choice === undefined ? undefined : choice === "Yes";
+		}
 		case "select":
 			return ui.select(`${title}: ${prompt.message}`, prompt.options ?? []);
 		case "input":

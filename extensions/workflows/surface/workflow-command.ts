@@ -122,6 +122,9 @@ async function answerCommand(rest: string, ctx: ExtensionCommandContext, service
 	if (first && pending.some((prompt) => prompt.id === first)) {
 		promptId = first;
 		value = value.slice(value.indexOf(first) + first.length).trim();
+	} else if (first && PROMPT_ID.test(first) && value.trim() !== first) {
+		// Looks like a prompt id but none waits under it: refuse, rather than take it as part of the answer.
+		findPending(runId, pending, first);
 	}
 	let answer: unknown = unquote(value);
 	if (value === "") {
@@ -134,6 +137,9 @@ async function answerCommand(rest: string, ctx: ExtensionCommandContext, service
 	}
 	await service.answer(runId, promptId, answer, ctx, "user", (message) => report(ctx, message));
 }
+
+/** The shape of prompt ids: the kind, then `-2`, `-3` for later ones. */
+const PROMPT_ID = /^(input|confirm|select|editor)(-\d+)?$/;
 
 function unquote(text: string): string {
 	const quoted = /^"(.*)"$/s.exec(text) ?? /^'(.*)'$/s.exec(text);
