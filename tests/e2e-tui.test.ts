@@ -2,7 +2,8 @@
 // message appears in the chat. The screen is read with capture-pane (there is no event to await).
 
 import { execFileSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createGatedPiSandbox, PI_CLI, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
 
@@ -115,5 +116,37 @@ describe("interactive pi (tmux)", () => {
 		writeFileSync(gate, "");
 		const done = await screenShows(/Workflow "review-change" run \S+ completed/);
 		expect(done).toContain("answer of synthesis");
+	});
+
+	it("tells the person a background run waits for an answer, and /workflow answer <run> opens the dialog", async () => {
+		launchGatedPi();
+		mkdirSync(join(sandbox.agentDir, "workflows"), { recursive: true });
+		writeFileSync(
+			join(sandbox.agentDir, "workflows", "approve.ts"),
+			[
+				'import { workflow } from "pi-workflows";',
+				'import { Type } from "typebox";',
+				"export default workflow({",
+				'  name: "approve", description: "plan, ask, implement", inputs: {}, outputs: { result: Type.String() },',
+				"  run: async (ctx) => {",
+				'    await ctx.task("plan", { prompt: "Plan" });',
+				'    if (!(await ctx.ui.confirm("Ship the plan?"))) ctx.cancel("not approved");',
+				'    return { result: (await ctx.task("implement", { prompt: "Do it" })).text };',
+				"  },",
+				"});",
+			].join("\n"),
+		);
+		await screenShows(/scripted/);
+		type("/workflow run approve "); // trailing space: no completion popup to take the Enter
+		const notice = await screenShows(
+			/Workflow run (\S+) waits for your answer \(confirm "confirm"\): Ship the plan\?/,
+		);
+		const runId = /Workflow run (\S+) waits for your answer/.exec(notice)?.[1] ?? "";
+		expect(sandbox.calls().map((call) => call.stage)).toEqual(["plan"]);
+		type(`/workflow answer ${runId} `);
+		await screenShows(/Workflow run \S+ asks: Ship the plan\?/);
+		tmux("send-keys", "-t", SESSION, "Enter"); // the first option: Yes
+		const done = await screenShows(/Workflow "approve" run \S+ completed/);
+		expect(done).toContain("answer of implement");
 	});
 });
