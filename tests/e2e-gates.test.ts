@@ -438,6 +438,24 @@ describe("bad answers and bad questions", () => {
 	});
 
 	it(
+		"the workflow tool's answer action answers for the user and continues the run to completion",
+		async () => {
+			const box = createGatesSandbox();
+			sandbox = box;
+			const { runId } = await runToQuestion(box, "review-and-approve");
+			const byTool = await box.run(["-p", "The user approves the plan"], {
+				env: { PI_TEST_TOOL_CALL: JSON.stringify({ action: "answer", run: runId, answer: "yes" }) },
+			});
+			expect(byTool.code, byTool.stderr).toBe(0);
+			expect(byTool.stdout).toContain(`MODEL SAW: Answered prompt "confirm" of run ${runId}: true.`);
+			expect(byTool.stdout).toContain(`Workflow "review-and-approve" run ${runId} completed.`);
+			expect(readReport(box, runId).status).toBe("completed");
+			expect(stagesCalled(box).filter((stage) => stage === "implement")).toHaveLength(1);
+		},
+		TEST_TIMEOUT,
+	);
+
+	it(
 		"refuses to answer a run that is not waiting (it completed), changing nothing",
 		async () => {
 			const box = createGatesSandbox();

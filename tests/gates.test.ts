@@ -13,6 +13,7 @@ import type { WorkflowRun } from "../extensions/workflows/engine/run.js";
 import { controlRun } from "../extensions/workflows/engine/run-control.js";
 import { readJournalFile } from "../extensions/workflows/journal/journal.js";
 import { readRunReport } from "../extensions/workflows/journal/run-index.js";
+import { loadWorkflowFile } from "../extensions/workflows/surface/workflow-loader.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
 const reviewAndApprove = workflow({
@@ -171,6 +172,46 @@ describe("headless gates and restarts", () => {
 		await expect(controlRun(harness.cwd, stopped.runId, { type: "answer", value: "yes" })).rejects.toThrow(
 			`Run ${stopped.runId} is not waiting for an answer; nothing was changed.`,
 		);
+	});
+});
+
+describe("prompt identity", () => {
+	it("does not depend on source lines: editing the file above an answered question does not ask it again", async () => {
+		const harness = createHarness((request) => `answer of ${request.stage}`);
+		try {
+			const file = join(harness.cwd, "gate.ts");
+			const source = [
+				'import { workflow } from "pi-workflows";',
+				'import { Type } from "typebox";',
+				"export default workflow({",
+				'  name: "gate", description: "ask, then act", inputs: {}, outputs: { result: Type.String() },',
+				"  run: async (ctx) => {",
+				'    const go = await ctx.ui.confirm("Go?");',
+				'    return { result: go ? (await ctx.task("act", { prompt: "act" })).text : "skipped" };',
+				"  },",
+				"});",
+			];
+			writeFileSync(file, source.join("\n"));
+			const load = async () => {
+				const loaded = await loadWorkflowFile(file);
+				if (!loaded.ok) throw new Error(loaded.error);
+				return loaded.definition;
+			};
+			const stopped = await harness.start(await load(), {}, { inputMode: "stop" }).done;
+			expect(stopped.status).toBe("awaiting_input");
+			await controlRun(harness.cwd, stopped.runId, { type: "answer", value: "yes" });
+			// Lines above the question move it down the file; its identity is its scope, kind and occurrence.
+			source.splice(5, 0, "    // A comment,", "    // and another one, added after the answer.", "");
+			writeFileSync(file, source.join("\n"));
+			const asked: PendingPrompt[] = [];
+			const resumed = await harness.resume(await load(), stopped.runId, { onPrompt: (prompt) => asked.push(prompt) })
+				.done;
+			expect(resumed.status).toBe("completed");
+			expect(resumed.outputs).toEqual({ result: "answer of act" });
+			expect(asked).toEqual([]);
+		} finally {
+			harness.cleanup();
+		}
 	});
 });
 

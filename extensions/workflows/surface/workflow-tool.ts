@@ -108,7 +108,14 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 							ctx,
 							"model",
 						);
-						if (resumed) return startedText(resumed, "resume", `${message} Resumed`, ctx.cwd);
+						if (resumed) {
+							// No process drove the run: the answer was journaled and the run resumed to its next stop.
+							const result = startedText(resumed, "answer", "Resumed", ctx.cwd);
+							return {
+								...result,
+								content: [{ type: "text" as const, text: `${message}\n${result.content[0]?.text}` }],
+							};
+						}
 						return text(message, { action: "answer", runId });
 					}
 					case "resume": {
