@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runPaths, runsRoot } from "../extensions/workflows/journal/run-directory.js";
 import { lockPath } from "../extensions/workflows/journal/run-lock.js";
+import { type JournalLine, journalEvents, label } from "./support/journal-lines.js";
 import { createPiSandbox, type PiProcess, type PiResult, type PiSandbox } from "./support/pi-cli.js";
 
 const STAGES = ["s1", "s2", "s3", "s4", "s5", "s6"];
@@ -86,29 +87,6 @@ function createCrashSandbox(): CrashSandbox {
 		open: (gate) => rmSync(join(sandbox.root, `closed-${gate}`), { force: true }),
 	};
 }
-
-interface JournalLine {
-	type: string;
-	stageId?: string;
-	sessionFile?: string;
-	status?: string;
-}
-
-/** The journal's events (header skipped); a line still being written is ignored. */
-function journalEvents(path: string): JournalLine[] {
-	if (!existsSync(path)) return [];
-	const events: JournalLine[] = [];
-	for (const line of readFileSync(path, "utf8").split("\n").slice(1)) {
-		try {
-			if (line.trim()) events.push(JSON.parse(line));
-		} catch {
-			// torn last line while the run appends
-		}
-	}
-	return events;
-}
-
-const label = (event: JournalLine) => (event.stageId ? `${event.type} ${event.stageId}` : event.type);
 
 function calledStages(sandbox: PiSandbox, from = 0): string[] {
 	return sandbox

@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runPaths } from "../extensions/workflows/journal/run-directory.js";
+import { type JournalLine, journalEvents, label } from "./support/journal-lines.js";
 import { createPiSandbox, type PiResult, type PiSandbox } from "./support/pi-cli.js";
 import { RpcDriver } from "./support/rpc-driver.js";
 
@@ -78,29 +79,6 @@ function createGatesSandbox(): PiSandbox {
 	}
 	return sandbox;
 }
-
-interface JournalEvent {
-	type: string;
-	stageId?: string;
-	status?: string;
-	answer?: unknown;
-}
-
-/** The journal's events (header skipped); a line still being written is ignored. */
-function journalEvents(path: string): JournalEvent[] {
-	if (!existsSync(path)) return [];
-	const events: JournalEvent[] = [];
-	for (const line of readFileSync(path, "utf8").split("\n").slice(1)) {
-		try {
-			if (line.trim()) events.push(JSON.parse(line));
-		} catch {
-			// torn last line while the run appends
-		}
-	}
-	return events;
-}
-
-const label = (event: JournalEvent) => (event.stageId ? `${event.type} ${event.stageId}` : event.type);
 
 /** Polls `condition` until it holds; fails early when the watched process has exited. */
 async function waitUntil(what: string, condition: () => boolean, gone?: () => string | undefined): Promise<void> {
