@@ -5,6 +5,7 @@ import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import { readJournalFile } from "../extensions/workflows/journal/journal.js";
+import type { Script } from "../extensions/workflows/testing/scripted-provider.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
 function deferred<T = void>() {
@@ -13,6 +14,19 @@ function deferred<T = void>() {
 		resolve = done;
 	});
 	return { promise, resolve };
+}
+
+/** A stage that reads a file, then holds in its second model call (until stopped, signalling `reached`);
+ * calls after that (a resume) are answered by `then`. */
+function readThenHold(reached: { resolve(): void }, then: Script): Script {
+	return (request) => {
+		if (request.stageCall === 1) return { toolCalls: [{ name: "read", arguments: { path: "notes.txt" } }] };
+		if (request.stageCall === 2) {
+			reached.resolve();
+			return { text: "never delivered", delayMs: 60_000 };
+		}
+		return then(request);
+	};
 }
 
 const oneStage = workflow({
@@ -29,14 +43,7 @@ describe("pause and resume", () => {
 
 	it("interrupts a running stage and continues its transcript on resume, with the user's message", async () => {
 		const secondCall = deferred();
-		harness = createHarness((request) => {
-			if (request.stageCall === 1) return { toolCalls: [{ name: "read", arguments: { path: "notes.txt" } }] };
-			if (request.stageCall === 2) {
-				secondCall.resolve();
-				return { text: "never delivered", delayMs: 60_000 };
-			}
-			return `final answer after: ${request.lastMessage}`;
-		});
+		harness = createHarness(readThenHold(secondCall, (request) => `final answer after: ${request.lastMessage}`));
 		const run = harness.start(oneStage, {});
 		await secondCall.promise;
 		run.pause();
@@ -87,14 +94,7 @@ describe("steer across a pause", () => {
 
 	it("hands a steer that never reached the transcript to the resumed stage", async () => {
 		const secondCall = deferred();
-		harness = createHarness((request) => {
-			if (request.stageCall === 1) return { toolCalls: [{ name: "read", arguments: { path: "notes.txt" } }] };
-			if (request.stageCall === 2) {
-				secondCall.resolve();
-				return { text: "never delivered", delayMs: 60_000 };
-			}
-			return "done";
-		});
+		harness = createHarness(readThenHold(secondCall, () => "done"));
 		const run = harness.start(oneStage, {});
 		await secondCall.promise;
 		await run.steer("work", "also check the docs");

@@ -157,7 +157,11 @@ export function stageDialogs(scope: Scope, stageId: string, calls: CallScope): E
 			if (property in dialogs) return dialogs[property as keyof typeof dialogs];
 			const value = Reflect.get(target, property, receiver);
 			if (typeof value === "function") return value.bind(target);
-			return value ?? (property === "theme" ? undefined : () => undefined);
+			// Without a host UI, its methods (notify, setStatus, ...) do nothing. Never `then`: a proxy with one
+			// would look like a promise to anything that awaits it.
+			const method =
+				host === undefined && typeof property === "string" && property !== "then" && property !== "theme";
+			return value ?? (method ? () => undefined : undefined);
 		},
 	});
 }

@@ -41,10 +41,6 @@ export class ReplayLog {
 		return this.byKey.get(key);
 	}
 
-	get size(): number {
-		return this.byKey.size;
-	}
-
 	private apply(event: JournalEvent): void {
 		switch (event.type) {
 			case "stage_started":

@@ -3,8 +3,8 @@
 // one (interrupted or paused: the change is journaled here, under the run's lock).
 
 import { existsSync } from "node:fs";
-import type { JournalEvent, RunFinishedEvent, RunPausedEvent } from "../journal/events.js";
-import { FileJournal, readJournalFile } from "../journal/journal.js";
+import type { JournalEvent, RunStatus } from "../journal/events.js";
+import { FileJournal, type JournalContents, readJournalFile } from "../journal/journal.js";
 import { buildReport, type RunReport, writeReport } from "../journal/report.js";
 import { listArtifacts, runPaths } from "../journal/run-directory.js";
 import { acquireRunLock, describeOwner, inspectLock } from "../journal/run-lock.js";
@@ -43,49 +43,67 @@ async function controlLive(run: WorkflowRun, request: ControlRequest): Promise<s
 	return `Run ${run.runId} ${(await run.done).status}.`;
 }
 
-/** Nobody drives the run: pause or cancel it by journaling the change under its lock. */
+/** Nobody drives the run: the change is journaled under its lock, checked against the journal as it
+ * is once the lock is held (so a process resuming the run meanwhile is never overridden). */
 function controlUnowned(cwd: string, runId: string, request: ControlRequest): string {
-	const paths = runPaths(cwd, runId);
-	const contents = readJournalFile(paths.journal);
-	const status = buildReport(contents, paths.runDir).status;
-	if (request.type === "answer") return answerUnowned(cwd, runId, request, contents.events);
-	if (request.type === "steer") {
-		throw new Error(
-			`Run ${runId} is ${status === "running" ? "interrupted" : status}: no stage is running, so nothing was sent. ` +
-				"Resume it with a message instead (/workflow resume <run> <message>).",
-		);
-	}
-	if (request.type === "pause" && (status === "paused" || status === "awaiting_input")) {
-		return `Run ${runId} is already ${status === "paused" ? "paused" : "stopped, awaiting input"}.`;
-	}
-	// A failed or blocked run may still be cancelled (so it is never resumed); a pause needs a live run.
-	const open = request.type === "pause" ? ["running"] : ["running", "paused", "awaiting_input", "failed", "blocked"];
-	if (!open.includes(status)) throw new Error(`Run ${runId} has already ended (${status}); nothing was changed.`);
-	const at = new Date().toISOString();
-	const event: RunPausedEvent | RunFinishedEvent =
-		request.type === "pause"
+	let said = "";
+	const report = journalUnderLock(cwd, runId, (contents, status): JournalEvent | undefined => {
+		const at = new Date().toISOString();
+		if (request.type === "answer") {
+			const prompt = findPending(runId, pendingInJournal(contents.events), request.promptId);
+			const parsed = parseAnswer(prompt, request.value);
+			if (!parsed.ok) throw new Error(`Run ${runId}, prompt "${prompt.id}": ${parsed.error}; it is still waiting.`);
+			said = `Answered prompt "${prompt.id}" of run ${runId}: ${JSON.stringify(parsed.value)}.`;
+			return { type: "prompt_answered", at, stageId: prompt.id, answer: parsed.value };
+		}
+		if (request.type === "steer") {
+			throw new Error(
+				`Run ${runId} is ${status === "running" ? "interrupted" : status}: no stage is running, so nothing was sent. ` +
+					"Resume it with a message instead (/workflow resume <run> <message>).",
+			);
+		}
+		if (request.type === "pause" && (status === "paused" || status === "awaiting_input")) {
+			said = `Run ${runId} is already ${status === "paused" ? "paused" : "stopped, awaiting input"}.`;
+			return undefined;
+		}
+		// A failed or blocked run may still be cancelled (so it is never resumed); a pause needs a live run.
+		const open =
+			request.type === "pause" ? ["running"] : ["running", "paused", "awaiting_input", "failed", "blocked"];
+		if (!open.includes(status)) throw new Error(`Run ${runId} has already ended (${status}); nothing was changed.`);
+		return request.type === "pause"
 			? { type: "run_paused", at, reason: request.reason ?? "paused by the user" }
 			: { type: "run_finished", at, status: "cancelled", reason: request.reason ?? "cancelled by the user" };
-	return `Run ${runId} ${appendUnderLock(cwd, runId, event).status}.`;
+	});
+	return said || `Run ${runId} ${report?.status}.`;
 }
 
-/** Answers a question of a run nobody drives: the answer is journaled; the next resume replays it. */
-function answerUnowned(
+/** Takes the run's lock, lets `decide` read the journal and name the event to add (or none, or throw),
+ * appends it and rewrites the report. Returns the new report, or undefined when nothing was added. */
+function journalUnderLock(
 	cwd: string,
 	runId: string,
-	request: Extract<ControlRequest, { type: "answer" }>,
-	events: readonly JournalEvent[],
-): string {
-	const prompt = findPending(runId, pendingInJournal(events), request.promptId);
-	const parsed = parseAnswer(prompt, request.value);
-	if (!parsed.ok) throw new Error(`Run ${runId}, prompt "${prompt.id}": ${parsed.error}; it is still waiting.`);
-	appendUnderLock(cwd, runId, {
-		type: "prompt_answered",
-		at: new Date().toISOString(),
-		stageId: prompt.id,
-		answer: parsed.value,
-	});
-	return `Answered prompt "${prompt.id}" of run ${runId}: ${JSON.stringify(parsed.value)}.`;
+	decide: (contents: JournalContents, status: RunStatus) => JournalEvent | undefined,
+): RunReport | undefined {
+	const paths = runPaths(cwd, runId);
+	const lock = acquireRunLock(paths.runDir);
+	if (!lock.ok) throw new Error(`Run ${runId}: ${lock.error}`);
+	try {
+		const contents = readJournalFile(paths.journal);
+		const event = decide(contents, buildReport(contents, paths.runDir).status);
+		if (!event) return undefined;
+		const journal = FileJournal.open(paths.journal);
+		journal.append(event, { durable: true });
+		journal.close();
+		const report = buildReport(
+			{ ...contents, events: [...contents.events, event] },
+			paths.runDir,
+			listArtifacts(paths),
+		);
+		writeReport(paths, report);
+		return report;
+	} finally {
+		lock.lock.release();
+	}
 }
 
 /** Questions journaled as pending and not answered since, as the board would hold them. */
@@ -107,20 +125,4 @@ export function pendingInJournal(events: readonly JournalEvent[]): PendingPrompt
 		if (event.type === "prompt_answered") pending.delete(event.stageId);
 	}
 	return [...pending.values()];
-}
-
-function appendUnderLock(cwd: string, runId: string, event: JournalEvent): RunReport {
-	const paths = runPaths(cwd, runId);
-	const lock = acquireRunLock(paths.runDir);
-	if (!lock.ok) throw new Error(`Run ${runId}: ${lock.error}`);
-	try {
-		const journal = FileJournal.open(paths.journal);
-		journal.append(event, { durable: true });
-		journal.close();
-		const report = buildReport(readJournalFile(paths.journal), paths.runDir, listArtifacts(paths));
-		writeReport(paths, report);
-		return report;
-	} finally {
-		lock.lock.release();
-	}
 }

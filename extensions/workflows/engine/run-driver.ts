@@ -233,15 +233,18 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 			abort.abort();
 			options.signal?.removeEventListener("abort", onExternalAbort);
 		}
+		let final: RunReport;
 		try {
 			record(finished, true);
-			flushReport();
+			clearTimeout(reportTimer);
+			final = report();
+			writeReport(paths, final);
 		} finally {
 			stopServing();
 			journal.close();
 			options.lock.release();
 		}
-		return report();
+		return final;
 	})();
 
 	// Served once `done` exists: a request already waiting in the mailbox is handled at once.

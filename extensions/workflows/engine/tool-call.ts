@@ -138,7 +138,7 @@ function toJson(value: unknown): unknown {
 }
 
 /** A failure as data; child_process errors keep their exit code and output. */
-export function toFailure(error: unknown): ToolFailure {
+function toFailure(error: unknown): ToolFailure {
 	if (!(error instanceof Error)) return { message: String(error) };
 	const details = error as Error & {
 		code?: unknown;

@@ -20,10 +20,7 @@ export function listRunIds(cwd: string): string[] {
 /** The report of a run on disk, rebuilt from its journal; a running run whose owner is gone is
  * `interrupted`. Throws when the journal cannot be read. */
 export function readRunReport(cwd: string, runId: string): RunReport {
-	const paths = runPaths(cwd, runId);
-	if (!existsSync(paths.journal)) throw new Error(`Run ${runId} has no journal at ${paths.journal}`);
-	const report = buildReport(readJournalFile(paths.journal), paths.runDir, listArtifacts(paths));
-	return inspectLock(paths.runDir).state === "owned" ? report : markInterrupted(report);
+	return readRun(cwd, runId, true).report;
 }
 
 /** Runs of a project that no process is driving and that a resume (or an answer) would continue:
@@ -32,15 +29,25 @@ export function resumableRuns(cwd: string): RunReport[] {
 	const found: RunReport[] = [];
 	for (const runId of listRunIds(cwd)) {
 		try {
-			const report = readRunReport(cwd, runId);
-			const waiting =
-				report.status === "awaiting_input" && inspectLock(runPaths(cwd, runId).runDir).state !== "owned";
-			if (report.status === "interrupted" || report.status === "paused" || waiting) found.push(report);
+			// Runs at session start: artifacts are not listed, they are not part of the notice.
+			const { report, owned } = readRun(cwd, runId, false);
+			if (!owned && RESUMABLE.has(report.status)) found.push(report);
 		} catch {
 			// An unreadable journal is reported by status, not here.
 		}
 	}
 	return found;
+}
+
+const RESUMABLE: ReadonlySet<string> = new Set(["interrupted", "paused", "awaiting_input"]);
+
+function readRun(cwd: string, runId: string, withArtifacts: boolean): { report: RunReport; owned: boolean } {
+	const paths = runPaths(cwd, runId);
+	if (!existsSync(paths.journal)) throw new Error(`Run ${runId} has no journal at ${paths.journal}`);
+	const artifacts = withArtifacts ? listArtifacts(paths) : [];
+	const report = buildReport(readJournalFile(paths.journal), paths.runDir, artifacts);
+	const owned = inspectLock(paths.runDir).state === "owned";
+	return { report: owned ? report : markInterrupted(report), owned };
 }
 
 /** Resolves a run id or unique prefix among `known` ids; errors list the matches or say none exist. */

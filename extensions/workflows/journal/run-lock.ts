@@ -8,9 +8,9 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { writeAtomically } from "./atomic-write.js";
 
-export const HEARTBEAT_INTERVAL_MS = 2_000;
+const HEARTBEAT_INTERVAL_MS = 2_000;
 /** A lock whose heartbeat is older than this belongs to no live owner, whatever its pid says. */
-export const HEARTBEAT_STALE_MS = 30_000;
+const HEARTBEAT_STALE_MS = 30_000;
 
 export interface LockOwner {
 	pid: number;

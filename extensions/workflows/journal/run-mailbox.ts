@@ -23,7 +23,7 @@ export interface ControlReply {
 const POLL_INTERVAL_MS = 1_000;
 const requestId = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 10);
 
-export function controlDir(runDir: string): string {
+function controlDir(runDir: string): string {
 	return join(runDir, "control");
 }
 

@@ -165,37 +165,23 @@ export class RunManager {
 		} else {
 			const event = progress.event;
 			const stage = "stageId" in event ? managed.stages.get(event.stageId) : undefined;
+			const begin = (stageId: string, model: string, status: LiveStage["status"] = "running") =>
+				managed.stages.set(stageId, { id: stageId, status, model, startedAt: Date.parse(event.at), cost: 0 });
 			switch (event.type) {
 				case "stage_started":
+					begin(event.stageId, event.model);
+					break;
 				case "tool_started":
-					managed.stages.set(event.stageId, {
-						id: event.stageId,
-						status: "running",
-						model: event.type === "stage_started" ? event.model : "tool",
-						startedAt: Date.parse(event.at),
-						cost: 0,
-					});
+					begin(event.stageId, "tool");
 					break;
 				case "prompt_pending":
-					managed.stages.set(event.stageId, {
-						id: event.stageId,
-						status: "running",
-						model: "waiting for an answer",
-						startedAt: Date.parse(event.at),
-						cost: 0,
-					});
+					begin(event.stageId, "waiting for an answer");
 					break;
 				case "prompt_answered":
 					if (stage) stage.status = "completed";
 					break;
 				case "stage_replayed":
-					managed.stages.set(event.stageId, {
-						id: event.stageId,
-						status: "completed",
-						model: "replayed",
-						startedAt: Date.parse(event.at),
-						cost: 0,
-					});
+					begin(event.stageId, "replayed", "completed");
 					break;
 				case "stage_completed":
 				case "stage_failed":
