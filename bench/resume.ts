@@ -9,12 +9,13 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { availableParallelism, cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import { VERSION } from "@mariozechner/pi-coding-agent";
 import { Type } from "typebox";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import { resumeWorkflow, runWorkflow } from "../extensions/workflows/engine/run.js";
 import type { RunReport } from "../extensions/workflows/journal/report.js";
 import { runPaths } from "../extensions/workflows/journal/run-directory.js";
+import { createInMemoryModelRegistry } from "../extensions/workflows/testing/in-memory-models.js";
 import { createScriptedProvider } from "../extensions/workflows/testing/scripted-provider.js";
 
 const STAGE_COUNT = 1_000;
@@ -43,8 +44,7 @@ const agentDir = join(root, "agent");
 mkdirSync(cwd, { recursive: true });
 mkdirSync(agentDir);
 const provider = createScriptedProvider({ models: ["instant"], script: (request) => `done: ${request.stage}` });
-const modelRegistry = ModelRegistry.inMemory(AuthStorage.inMemory());
-modelRegistry.registerProvider("scripted", provider.config);
+const modelRegistry = await createInMemoryModelRegistry({ scripted: provider.config });
 const engineOptions = { cwd, agentDir, modelRegistry, defaultModel: "scripted/instant" };
 
 class BenchFailure extends Error {}
@@ -134,7 +134,9 @@ function printTable(header: string[], rows: string[][]): void {
 
 async function main(): Promise<void> {
 	const cpu = cpus()[0]?.model ?? "unknown CPU";
-	console.log(`pi-workflows resume bench: node ${process.version}, ${availableParallelism()} CPUs (${cpu})`);
+	console.log(
+		`pi-workflows resume bench: Pi ${VERSION}, node ${process.version}, ${availableParallelism()} CPUs (${cpu})`,
+	);
 	console.log(`${STAGE_COUNT} sequential stages, scripted model, median of ${REPETITIONS} repetitions\n`);
 	await runBaseline(WARM_UP_STAGES);
 

@@ -5,10 +5,11 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import { VERSION } from "@mariozechner/pi-coding-agent";
 import { type RunProgressEvent, startWorkflow } from "../extensions/workflows/engine/run.js";
 import { renderGraph } from "../extensions/workflows/journal/graph-text.js";
 import { formatCost, formatDuration } from "../extensions/workflows/journal/report-markdown.js";
+import { createInMemoryModelRegistry } from "../extensions/workflows/testing/in-memory-models.js";
 import { createScriptedProvider, type ScriptedRequest } from "../extensions/workflows/testing/scripted-provider.js";
 import reviewChange from "../workflows/review-change.js";
 
@@ -56,8 +57,7 @@ function script(request: ScriptedRequest) {
 }
 
 const provider = createScriptedProvider({ models: ["fast", "smart"], script });
-const modelRegistry = ModelRegistry.inMemory(AuthStorage.inMemory());
-modelRegistry.registerProvider("demo", provider.config);
+const modelRegistry = await createInMemoryModelRegistry({ demo: provider.config });
 
 const startedAt = Date.now();
 const stamp = () => `[${formatDuration(Date.now() - startedAt).padStart(6)}]`;
@@ -97,7 +97,7 @@ function onEvent(progress: RunProgressEvent): void {
 	}
 }
 
-console.log(`pi-workflows demo: review-change in ${cwd}\n`);
+console.log(`pi-workflows demo on Pi ${VERSION} (Node ${process.versions.node}): review-change in ${cwd}\n`);
 const run = startWorkflow(
 	reviewChange,
 	{ target: "the demo change (src/parser.ts)", reviewerModel: "demo/smart:high" },

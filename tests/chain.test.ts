@@ -10,7 +10,7 @@ describe("ctx.chain", () => {
 	afterEach(() => harness?.cleanup());
 
 	it("fills {task} and {previous} and links each step to the one before", async () => {
-		harness = createHarness((request) => `OUT(${request.stage})`);
+		harness = await createHarness((request) => `OUT(${request.stage})`);
 		const definition = workflow({
 			name: "chain-test",
 			description: "three steps",
@@ -47,7 +47,7 @@ describe("ctx.chain", () => {
 	});
 
 	it("fails the step that uses {task} when the chain has no task, naming workflow and stage", async () => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const definition = workflow({
 			name: "chain-no-task",
 			description: "missing task",

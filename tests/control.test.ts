@@ -43,7 +43,9 @@ describe("pause and resume", () => {
 
 	it("interrupts a running stage and continues its transcript on resume, with the user's message", async () => {
 		const secondCall = deferred();
-		harness = createHarness(readThenHold(secondCall, (request) => `final answer after: ${request.lastMessage}`));
+		harness = await createHarness(
+			readThenHold(secondCall, (request) => `final answer after: ${request.lastMessage}`),
+		);
 		const run = harness.start(oneStage, {});
 		await secondCall.promise;
 		run.pause();
@@ -70,7 +72,7 @@ describe("pause and resume", () => {
 
 	it("starts a stage over when its transcript holds no work yet", async () => {
 		const firstCall = deferred();
-		harness = createHarness(() => {
+		harness = await createHarness(() => {
 			if (harness.provider.calls.length === 1) {
 				firstCall.resolve();
 				return { text: "never delivered", delayMs: 60_000 };
@@ -94,7 +96,7 @@ describe("steer across a pause", () => {
 
 	it("hands a steer that never reached the transcript to the resumed stage", async () => {
 		const secondCall = deferred();
-		harness = createHarness(readThenHold(secondCall, () => "done"));
+		harness = await createHarness(readThenHold(secondCall, () => "done"));
 		const run = harness.start(oneStage, {});
 		await secondCall.promise;
 		await run.steer("work", "also check the docs");
@@ -114,7 +116,7 @@ describe("steer", () => {
 	it("delivers a message to a running stage before its next model call", async () => {
 		const inFirstCall = deferred();
 		const release = deferred();
-		harness = createHarness(async (request) => {
+		harness = await createHarness(async (request) => {
 			if (request.stageCall === 1) {
 				inFirstCall.resolve();
 				await release.promise;
@@ -135,7 +137,7 @@ describe("steer", () => {
 
 	it("refuses a stage that is not running and names the ones that are", async () => {
 		const inFirstCall = deferred();
-		harness = createHarness(() => {
+		harness = await createHarness(() => {
 			inFirstCall.resolve();
 			return { text: "slow", delayMs: 60_000 };
 		});
@@ -152,7 +154,7 @@ describe("steer", () => {
 describe("cancel", () => {
 	it("stops every branch of a parallel group and starts nothing after it", async () => {
 		const bothRunning = deferred();
-		const harness = createHarness(() => {
+		const harness = await createHarness(() => {
 			if (harness.provider.inFlight === 2) bothRunning.resolve();
 			return { text: "slow", delayMs: 60_000 };
 		});

@@ -16,7 +16,7 @@ describe("dynamic workflow specs", () => {
 	afterEach(() => harness?.cleanup());
 
 	it("orders dependsOn steps in levels and hands each step its dependencies' results", async () => {
-		harness = createHarness((request) => `R(${request.stage})`);
+		harness = await createHarness((request) => `R(${request.stage})`);
 		const spec = parseSpec({
 			name: "deps",
 			description: "diamond",
@@ -49,7 +49,7 @@ describe("dynamic workflow specs", () => {
 	});
 
 	it("saves a spec as a TypeScript workflow that loads and records the same graph", async () => {
-		harness = createHarness((request) => `R(${request.stage})`);
+		harness = await createHarness((request) => `R(${request.stage})`);
 		const raw = {
 			name: "saved-flow",
 			description: "plan, fan out with a nested sequence, conclude",

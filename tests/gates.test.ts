@@ -56,8 +56,8 @@ function startAnswering(
 
 describe("ctx.ui gates", () => {
 	let harness: Harness;
-	beforeEach(() => {
-		harness = createHarness((request) => `answer of ${request.stage}`);
+	beforeEach(async () => {
+		harness = await createHarness((request) => `answer of ${request.stage}`);
 	});
 	afterEach(() => harness.cleanup());
 
@@ -135,8 +135,8 @@ describe("ctx.ui gates", () => {
 
 describe("headless gates and restarts", () => {
 	let harness: Harness;
-	beforeEach(() => {
-		harness = createHarness((request) => `answer of ${request.stage}`);
+	beforeEach(async () => {
+		harness = await createHarness((request) => `answer of ${request.stage}`);
 	});
 	afterEach(() => harness.cleanup());
 
@@ -177,7 +177,7 @@ describe("headless gates and restarts", () => {
 
 describe("prompt identity", () => {
 	it("does not depend on source lines: editing the file above an answered question does not ask it again", async () => {
-		const harness = createHarness((request) => `answer of ${request.stage}`);
+		const harness = await createHarness((request) => `answer of ${request.stage}`);
 		try {
 			const file = join(harness.cwd, "gate.ts");
 			const source = [
@@ -217,7 +217,7 @@ describe("prompt identity", () => {
 
 describe("gates inside stages", () => {
 	it("a stage extension's confirm becomes a prompt of the run, labelled with run and stage", async () => {
-		const harness = createHarness((request) =>
+		const harness = await createHarness((request) =>
 			request.afterToolResult
 				? `tool said: ${request.lastMessage}`
 				: { toolCalls: [{ name: "deploy", arguments: {} }] },

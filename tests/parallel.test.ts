@@ -32,7 +32,7 @@ describe("ctx.parallel", () => {
 
 	it("keeps at most `concurrency` branches in flight", async () => {
 		const { script, stats } = trackingScript();
-		harness = createHarness(script);
+		harness = await createHarness(script);
 		const definition = workflow({
 			name: "bounded",
 			description: "six branches, two at a time",
@@ -51,7 +51,7 @@ describe("ctx.parallel", () => {
 
 	it("applies the run-wide stage limit across parallel groups (default 4)", async () => {
 		const { script, stats } = trackingScript();
-		harness = createHarness(script);
+		harness = await createHarness(script);
 		const definition = workflow({
 			name: "run-wide",
 			description: "ten branches, no group limit",
@@ -67,13 +67,13 @@ describe("ctx.parallel", () => {
 
 		const second = trackingScript();
 		harness.cleanup();
-		harness = createHarness(second.script);
+		harness = await createHarness(second.script);
 		expect((await harness.run(definition, {}, { concurrency: 3 })).status).toBe("completed");
 		expect(second.stats.peak).toBe(3);
 	});
 
 	it("failFast (default) stops the other branches and fails with the first failure", async () => {
-		harness = createHarness(async (request) => {
+		harness = await createHarness(async (request) => {
 			if (request.stage === "worker-1") return { error: "400 worker-1 rejected by provider" };
 			return { text: "slow", delayMs: 5_000 };
 		});
@@ -95,7 +95,7 @@ describe("ctx.parallel", () => {
 	});
 
 	it("failFast false runs every branch and reports every failure with the successful results", async () => {
-		harness = createHarness((request) =>
+		harness = await createHarness((request) =>
 			request.stage === "worker-2" || request.stage === "worker-4"
 				? { error: `boom in ${request.stage}` }
 				: `ok ${request.stage}`,
@@ -130,7 +130,7 @@ describe("ctx.parallel", () => {
 	});
 
 	it("runs function branches as sequences that share the group's parents", async () => {
-		harness = createHarness((request) => `out ${request.stage}`);
+		harness = await createHarness((request) => `out ${request.stage}`);
 		const definition = workflow({
 			name: "nested",
 			description: "branch sequences",

@@ -46,8 +46,8 @@ function stagesCalled(harness: Harness, from: number): string[] {
 
 describe("resume replays what the journal recorded", () => {
 	let harness: Harness;
-	beforeEach(() => {
-		harness = createHarness((request) => `answer of ${request.stage}`);
+	beforeEach(async () => {
+		harness = await createHarness((request) => `answer of ${request.stage}`);
 	});
 	afterEach(() => harness.cleanup());
 

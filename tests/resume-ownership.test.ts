@@ -48,8 +48,8 @@ function deadPid(): number {
 
 describe("run ownership", () => {
 	let harness: Harness;
-	beforeEach(() => {
-		harness = createHarness((request) => `answer of ${request.stage}`);
+	beforeEach(async () => {
+		harness = await createHarness((request) => `answer of ${request.stage}`);
 	});
 	afterEach(() => harness.cleanup());
 
@@ -89,7 +89,7 @@ describe("run ownership", () => {
 			release = resolve;
 		});
 		harness.cleanup();
-		harness = createHarness(async () => {
+		harness = await createHarness(async () => {
 			await held;
 			return "done";
 		});
@@ -117,8 +117,8 @@ describe("run ownership", () => {
 
 describe("resume refuses bad runs and changes nothing", () => {
 	let harness: Harness;
-	beforeEach(() => {
-		harness = createHarness((request) => `answer of ${request.stage}`);
+	beforeEach(async () => {
+		harness = await createHarness((request) => `answer of ${request.stage}`);
 	});
 	afterEach(() => harness.cleanup());
 

@@ -14,7 +14,7 @@ describe("review-change workflow", () => {
 	afterEach(() => harness?.cleanup());
 
 	it("hands the scout map through a file, reviews in parallel on two models, and synthesizes", async () => {
-		harness = createHarness((request) => {
+		harness = await createHarness((request) => {
 			switch (request.stage) {
 				case "scout":
 					return SCOUT_MAP;

@@ -12,7 +12,9 @@ describe("stage options", () => {
 	afterEach(() => harness?.cleanup());
 
 	it("a forked stage sees the earlier stage's messages; a fresh one does not", async () => {
-		harness = createHarness((request) => (request.stage === "explore" ? "EXPLORE-FINDINGS: cache is stale" : "ok"));
+		harness = await createHarness((request) =>
+			request.stage === "explore" ? "EXPLORE-FINDINGS: cache is stale" : "ok",
+		);
 		const definition = workflow({
 			name: "fork-test",
 			description: "fork and fresh",
@@ -42,7 +44,7 @@ describe("stage options", () => {
 	});
 
 	it("fork without a single parent says which stage to name", async () => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const definition = workflow({
 			name: "fork-ambiguous",
 			description: "two parents",
@@ -64,7 +66,7 @@ describe("stage options", () => {
 	});
 
 	it("the tool allow-list is exactly the model's tool list, and unknown tools fail before any call", async () => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const definition = workflow({
 			name: "tools-test",
 			description: "allow-lists",
@@ -90,7 +92,7 @@ describe("stage options", () => {
 	});
 
 	it("appends systemPrompt to the stage's system prompt", async () => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const definition = workflow({
 			name: "system-prompt",
 			description: "append",
@@ -106,7 +108,7 @@ describe("stage options", () => {
 	});
 
 	it("file-only returns a reference, inline returns the text; both write the output file", async () => {
-		harness = createHarness((request) => `BODY OF ${request.stage}`);
+		harness = await createHarness((request) => `BODY OF ${request.stage}`);
 		let texts: string[] = [];
 		const definition = workflow({
 			name: "outputs",
@@ -135,7 +137,7 @@ describe("stage options", () => {
 	});
 
 	it("a provider error fails the stage and the run with the provider's message", async () => {
-		harness = createHarness((request) =>
+		harness = await createHarness((request) =>
 			request.stage === "second" ? { error: "401 invalid x-api-key for scripted" } : "first done",
 		);
 		const definition = workflow({
@@ -171,7 +173,7 @@ describe("transient provider errors", () => {
 	afterEach(() => harness?.cleanup());
 
 	it("are retried by Pi inside the stage, which then completes", async () => {
-		harness = createHarness((request) =>
+		harness = await createHarness((request) =>
 			request.stageCall === 1 ? { error: "529 overloaded_error: Overloaded" } : "recovered",
 		);
 		const definition = workflow({

@@ -11,7 +11,7 @@ describe("stage resources", () => {
 	afterEach(() => harness?.cleanup());
 
 	it("loads the user's extensions into a stage but never pi-workflows", async () => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const extensions = join(harness.agentDir, "extensions");
 		mkdirSync(extensions, { recursive: true });
 		writeFileSync(

@@ -14,8 +14,8 @@ const exec = promisify(execFile);
 
 describe("ctx.tool", () => {
 	let harness: Harness;
-	beforeEach(() => {
-		harness = createHarness((request) => `fixed by ${request.stage}`);
+	beforeEach(async () => {
+		harness = await createHarness((request) => `fixed by ${request.stage}`);
 	});
 	afterEach(() => harness.cleanup());
 

@@ -25,8 +25,8 @@ describe("input validation", () => {
 	let harness: Harness;
 	afterEach(() => harness?.cleanup());
 
-	it("lists every problem in one error, expected vs got, and writes nothing", () => {
-		harness = createHarness(() => "ok");
+	it("lists every problem in one error, expected vs got, and writes nothing", async () => {
+		harness = await createHarness(() => "ok");
 		let message = "";
 		try {
 			harness.start(typed, { count: "three", mode: "quick", extra: true });
@@ -47,7 +47,7 @@ describe("input validation", () => {
 	});
 
 	it("accepts valid inputs with optional keys left out", async () => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const report = await harness.run(typed, { target: "x", count: 3, mode: "deep" });
 		expect(report.status).toBe("completed");
 		expect(report.inputs).toEqual({ target: "x", count: 3, mode: "deep" });
@@ -74,7 +74,7 @@ describe("output validation", () => {
 		[{ result: "ok", score: Number.NaN }, 'output "score"'],
 		[{ result: "ok", score: () => 1 }, 'output "score": expected number, got function'],
 	])("fails the run for %j", async (value, problem) => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const report = await harness.run(returning(value), {});
 		expect(report.status).toBe("failed");
 		expect(report.errors[0]).toContain('Workflow "outputs-check": invalid outputs:');
@@ -89,7 +89,7 @@ describe("output validation", () => {
 	});
 
 	it("rejects a value that passes the schema but is not JSON", async () => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const definition = workflow({
 			name: "non-json",
 			description: "returns a Map inside an object",
@@ -161,7 +161,7 @@ describe("stage preconditions", () => {
 		[{ outputMode: "file-only" }, 'outputMode "file-only" needs "output"'],
 		[{ context: "shared" }, 'context: expected "fresh" or "fork", got "shared"'],
 	])("%j fails the stage before any model call", async (options, problem) => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const report = await harness.run(oneStage(options), {});
 		expect(report.status).toBe("failed");
 		expect(report.errors[0]).toContain('Workflow "preconditions", stage "only": ');
@@ -174,7 +174,7 @@ describe("stage preconditions", () => {
 	});
 
 	it("accepts absolute paths inside the project and reads project files", async () => {
-		harness = createHarness(() => "ok");
+		harness = await createHarness(() => "ok");
 		const { writeFileSync } = await import("node:fs");
 		writeFileSync(join(harness.cwd, "spec.md"), "the spec");
 		const report = await harness.run(

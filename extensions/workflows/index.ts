@@ -3,6 +3,7 @@
 
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { resumableRuns } from "./journal/run-index.js";
+import { modelHost } from "./stages/model-host.js";
 import { completionText, resumableNotice } from "./surface/format.js";
 import { piMode } from "./surface/pi-mode.js";
 import { askWithDialog, promptNotice } from "./surface/prompt-view.js";
@@ -13,6 +14,8 @@ import { TRUST_FLAG, WorkflowService } from "./surface/workflow-service.js";
 import { registerWorkflowTool } from "./surface/workflow-tool.js";
 
 export default function piWorkflows(pi: ExtensionAPI): void {
+	// A Pi whose API lacks what stages need fails here, once, naming its version and what is missing.
+	modelHost();
 	const service = new WorkflowService(pi);
 	let cwd = process.cwd();
 	let view: ReturnType<typeof createRunView> | undefined;

@@ -4,7 +4,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AuthStorage, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../../extensions/workflows/authoring/types.js";
 import {
 	type ResumeWorkflowOptions,
@@ -13,6 +13,7 @@ import {
 	runWorkflow,
 	startWorkflow,
 } from "../../extensions/workflows/engine/run.js";
+import { createInMemoryModelRegistry } from "../../extensions/workflows/testing/in-memory-models.js";
 import {
 	createScriptedProvider,
 	type Script,
@@ -43,13 +44,12 @@ export interface Harness {
 	cleanup(): void;
 }
 
-export function createHarness(script: Script, models: string[] = ["fast", "smart", "other"]): Harness {
+export async function createHarness(script: Script, models: string[] = ["fast", "smart", "other"]): Promise<Harness> {
 	const root = mkdtempSync(join(tmpdir(), "pi-workflows-test-"));
 	const cwd = join(root, "project");
 	const agentDir = join(root, "agent");
 	const provider = createScriptedProvider({ models, script });
-	const modelRegistry = ModelRegistry.inMemory(AuthStorage.inMemory());
-	modelRegistry.registerProvider("scripted", provider.config);
+	const modelRegistry = await createInMemoryModelRegistry({ scripted: provider.config });
 	const base = (): RunWorkflowOptions => ({
 		cwd,
 		agentDir,

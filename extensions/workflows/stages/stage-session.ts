@@ -1,5 +1,6 @@
-// Runs one stage as a real Pi agent session in this process: its own transcript file, the host's model
-// registry and credentials, in-memory settings, an optional fork of an earlier stage's transcript.
+// Runs one stage as a real Pi agent session in this process: its own transcript file, the host's models
+// and credentials (through the model host, on either Pi line), in-memory settings, an optional fork of an
+// earlier stage's transcript.
 // Outcomes are data: a provider error, an abort or a bad tool list come back as `ok: false`.
 
 import { renameSync } from "node:fs";
@@ -14,6 +15,7 @@ import {
 } from "@mariozechner/pi-coding-agent";
 import type { Usage } from "../authoring/types.js";
 import { zeroUsage } from "../authoring/usage.js";
+import { modelHost } from "./model-host.js";
 import type { ResolvedModel } from "./model-spec.js";
 import { createStageResourceLoader, type StageResourceOptions } from "./stage-resources.js";
 import { ownWorkStart } from "./transcript.js";
@@ -80,8 +82,7 @@ export async function runStageSession(spec: StageSessionSpec): Promise<StageSess
 	const { session } = await createAgentSession({
 		cwd: spec.cwd,
 		agentDir: spec.agentDir,
-		modelRegistry: spec.modelRegistry,
-		authStorage: spec.modelRegistry.authStorage,
+		...modelHost().sessionOptions(spec.modelRegistry),
 		settingsManager,
 		resourceLoader,
 		sessionManager: openTranscript(spec),
@@ -133,7 +134,9 @@ async function promptUntilDone(
 			spec.onActivity({ type: "tool_end", tool: event.toolName, isError: event.isError });
 		}
 	});
-	spec.onSteerable?.((message) => session.steer(message));
+	spec.onSteerable?.(async (message) => {
+		await session.steer(message);
+	});
 	try {
 		let message = spec.continueWith ?? spec.prompt;
 		while (true) {

@@ -1,9 +1,12 @@
 // A scripted model provider for offline runs: tests, the demo, and workflow authors' own tests.
 // It answers each request from a script function instead of a network call, computes token usage
 // from the text it saw and wrote (so cost is not 0), honours abort signals, and records every call.
-// Register it with `modelRegistry.registerProvider(name, provider.config)` in process, or with
-// `pi.registerProvider(name, provider.config)` from an extension loaded into the real `pi` CLI.
+// Register it with `modelRegistry.registerProvider(name, provider.config)` in process (see
+// `createInMemoryModelRegistry`), or with `pi.registerProvider(name, provider.config)` from an extension
+// loaded into the real `pi` CLI. Both Pi lines are read alike: 0.73.1 hands a provider the system prompt and
+// tools as fields of the context, 1.x as leading system messages; the script sees the same request either way.
 
+import * as ai from "@mariozechner/pi-ai";
 import {
 	type AssistantMessage,
 	type AssistantMessageEventStream,
@@ -84,10 +87,11 @@ export function createScriptedProvider(options: ScriptedProviderOptions): Script
 		streamOptions?: SimpleStreamOptions,
 	): AssistantMessageEventStream => {
 		const stream = createAssistantMessageEventStream();
-		const request = describeRequest(model, context, callsPerStage);
+		const plain = plainContext(context);
+		const request = describeRequest(model, plain, callsPerStage);
 		calls.push(request);
 		inFlight++;
-		void answer(stream, model, context, request, options.script, streamOptions?.signal).finally(() => {
+		void answer(stream, model, plain, request, options.script, streamOptions?.signal).finally(() => {
 			inFlight--;
 		});
 		return stream;
@@ -117,7 +121,43 @@ export function createScriptedProvider(options: ScriptedProviderOptions): Script
 	};
 }
 
-function describeRequest(model: Model<string>, context: Context, callsPerStage: Map<string, number>): ScriptedRequest {
+type ContextMessage = Context["messages"][number];
+
+/** The request as a 0.73.1 provider sees it: system prompt and tools apart, no system messages. */
+interface PlainContext {
+	systemPrompt: string;
+	tools: string[];
+	messages: ContextMessage[];
+}
+
+/** Pi 1.x's readers of a transcript's system messages (absent on 0.73.1, whose contexts carry none). */
+const transcriptReaders = ai as unknown as {
+	getCurrentSystemPrompt?: (messages: readonly { role: string }[]) => string;
+	getCurrentTools?: (messages: readonly { role: string }[]) => Array<{ name: string }>;
+};
+
+function plainContext(context: Context): PlainContext {
+	const all = context.messages as ReadonlyArray<{ role: string }>;
+	const { getCurrentSystemPrompt, getCurrentTools } = transcriptReaders;
+	if (all.some((message) => message.role === "system") && getCurrentSystemPrompt && getCurrentTools) {
+		return {
+			systemPrompt: getCurrentSystemPrompt(all),
+			tools: getCurrentTools(all).map((tool) => tool.name),
+			messages: all.filter((message) => message.role !== "system") as ContextMessage[],
+		};
+	}
+	return {
+		systemPrompt: context.systemPrompt ?? "",
+		tools: (context.tools ?? []).map((tool) => tool.name),
+		messages: context.messages,
+	};
+}
+
+function describeRequest(
+	model: Model<string>,
+	context: PlainContext,
+	callsPerStage: Map<string, number>,
+): ScriptedRequest {
 	const transcript = context.messages.map((message) => `${message.role}: ${messageText(message)}`);
 	const stage = context.messages
 		.filter((message) => message.role === "user")
@@ -131,15 +171,15 @@ function describeRequest(model: Model<string>, context: Context, callsPerStage: 
 		model: model.id,
 		stage,
 		stageCall,
-		systemPrompt: context.systemPrompt ?? "",
+		systemPrompt: context.systemPrompt,
 		transcript,
 		lastMessage: last ? messageText(last) : "",
-		tools: (context.tools ?? []).map((tool) => tool.name),
+		tools: context.tools,
 		afterToolResult: last?.role === "toolResult",
 	};
 }
 
-function messageText(message: Context["messages"][number]): string {
+function messageText(message: ContextMessage): string {
 	if (typeof message.content === "string") return message.content;
 	return message.content
 		.map((block) => {
@@ -154,7 +194,7 @@ function messageText(message: Context["messages"][number]): string {
 async function answer(
 	stream: AssistantMessageEventStream,
 	model: Model<string>,
-	context: Context,
+	context: PlainContext,
 	request: ScriptedRequest,
 	script: Script,
 	signal: AbortSignal | undefined,
@@ -171,7 +211,7 @@ async function answer(
 			type: "toolCall",
 			id: `call_${Date.now().toString(36)}_${index}`,
 			name: call.name,
-			arguments: call.arguments,
+			arguments: call.arguments as ToolCall["arguments"],
 		}));
 		message = {
 			...message,
@@ -191,7 +231,8 @@ function finish(stream: AssistantMessageEventStream, message: AssistantMessage):
 	if (message.stopReason === "error" || message.stopReason === "aborted") {
 		stream.push({ type: "error", reason: message.stopReason, error: message });
 	} else {
-		stream.push({ type: "done", reason: message.stopReason, message });
+		// The scripted model only ever stops or calls tools.
+		stream.push({ type: "done", reason: message.stopReason === "toolUse" ? "toolUse" : "stop", message });
 	}
 	stream.end(message);
 }
@@ -213,9 +254,9 @@ function emptyMessage(model: Model<string>): AssistantMessage {
 	};
 }
 
-function usageFor(model: Model<string>, context: Context, replyText: string): Usage {
+function usageFor(model: Model<string>, context: PlainContext, replyText: string): Usage {
 	const promptChars =
-		(context.systemPrompt?.length ?? 0) + context.messages.reduce((sum, m) => sum + messageText(m).length, 0);
+		context.systemPrompt.length + context.messages.reduce((sum, m) => sum + messageText(m).length, 0);
 	const input = Math.ceil(promptChars / 4);
 	const output = Math.max(1, Math.ceil(replyText.length / 4));
 	const usage: Usage = { input, output, cacheRead: 0, cacheWrite: 0, totalTokens: input + output, cost: zeroCost() };
