@@ -1,28 +1,28 @@
 // Imports a workflow file (TypeScript, through jiti) and checks its default export. Workflow files
-// import `pi-workflows` and `typebox`, which the user's project usually lacks: both resolve to the
-// module instances this extension runs with, so `instanceof StageError` and schemas work as expected.
+// import `pi-workflows` and `typebox`, which the user's project usually lacks: they get the module
+// instances this extension runs with, so `instanceof StageError` and schemas work as expected. Nothing is
+// resolved from disk: Pi installs packages without their peers, so typebox is often not on disk at all.
 
-import { createRequire } from "node:module";
 import { createJiti } from "jiti";
 import * as typebox from "typebox";
+import * as typeboxCompile from "typebox/compile";
+import * as typeboxValue from "typebox/value";
 import * as authoring from "../authoring/index.js";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import { isWorkflowDefinition } from "../authoring/workflow.js";
 
 export type LoadResult = { ok: true; definition: AnyWorkflowDefinition } | { ok: false; error: string };
 
-const require = createRequire(import.meta.url);
+/** The modules a workflow file may import without having them installed. */
+const WORKFLOW_MODULES = {
+	"pi-workflows": authoring,
+	typebox,
+	"typebox/compile": typeboxCompile,
+	"typebox/value": typeboxValue,
+};
 
 function createLoader() {
-	return createJiti(import.meta.url, {
-		moduleCache: false,
-		fsCache: false,
-		virtualModules: { "pi-workflows": authoring, typebox },
-		alias: {
-			"typebox/value": require.resolve("typebox/value"),
-			"typebox/compile": require.resolve("typebox/compile"),
-		},
-	});
+	return createJiti(import.meta.url, { moduleCache: false, fsCache: false, virtualModules: WORKFLOW_MODULES });
 }
 
 export async function loadWorkflowFile(path: string): Promise<LoadResult> {
