@@ -7,10 +7,11 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ScriptedRequest } from "../../extensions/workflows/testing/scripted-provider.js";
+import { piCliPath } from "../../scripts/pi-line.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const PACKAGE_ROOT = resolve(here, "..", "..");
-const PI_CLI = join(PACKAGE_ROOT, "node_modules", "@mariozechner", "pi-coding-agent", "dist", "cli.js");
+const PI_CLI = piCliPath();
 const PROVIDER_EXTENSION = join(here, "scripted-provider-extension.ts");
 
 export interface PiResult {
