@@ -110,6 +110,27 @@ describe("pi -p /workflow", () => {
 	});
 });
 
+describe("stages on the host's models", () => {
+	let sandbox: PiSandbox;
+	afterEach(() => sandbox?.cleanup());
+
+	it("a provider another extension registered answers every stage, with the key given by --api-key", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const result = await sandbox.run([
+			"--api-key",
+			"sk-from-the-command-line",
+			"-p",
+			"/workflow run review-change target=x",
+		]);
+		expect(result.code).toBe(0);
+		expect(runLine(result.stdout).status).toBe("completed");
+		const calls = sandbox.calls();
+		expect(calls.map((call) => call.stage).sort()).toEqual(["correctness", "maintainability", "scout", "synthesis"]);
+		// The provider was registered with its own key; the host's runtime key outranks it in every stage.
+		expect(new Set(calls.map((call) => call.apiKey))).toEqual(new Set(["sk-from-the-command-line"]));
+	});
+});
+
 describe("the workflow tool in print mode", () => {
 	let sandbox: PiSandbox;
 	afterEach(() => sandbox?.cleanup());

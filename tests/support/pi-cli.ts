@@ -48,8 +48,14 @@ export interface PiSandbox {
 	cleanup(): void;
 }
 
+export interface PiSandboxOptions {
+	/** How pi loads pi-workflows: `-e <folder>` (default: this checkout), or "settings": as a package the agent
+	 * dir's settings list, the way `pi install` leaves it (then no other extension is switched off). */
+	workflows?: string;
+}
+
 /** `script` is the source of a module exporting `script: Script`. */
-export function createPiSandbox(scriptSource: string): PiSandbox {
+export function createPiSandbox(scriptSource: string, options: PiSandboxOptions = {}): PiSandbox {
 	const root = mkdtempSync(join(tmpdir(), "pi-workflows-e2e-"));
 	const cwd = join(root, "project");
 	const agentDir = join(root, "agent");
@@ -65,12 +71,12 @@ export function createPiSandbox(scriptSource: string): PiSandbox {
 		PI_WORKFLOWS_TEST_SCRIPT: scriptFile,
 		PI_WORKFLOWS_TEST_CALLS: callsFile,
 	};
+	const workflows = options.workflows ?? PACKAGE_ROOT;
 	const baseArgs = [
-		"--no-extensions",
+		...(workflows === "settings" ? [] : ["--no-extensions"]),
 		"-e",
 		PROVIDER_EXTENSION,
-		"-e",
-		PACKAGE_ROOT,
+		...(workflows === "settings" ? [] : ["-e", workflows]),
 		"--model",
 		"scripted/fast",
 		"--no-session",

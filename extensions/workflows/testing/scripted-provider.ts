@@ -38,6 +38,8 @@ export interface ScriptedRequest {
 	tools: string[];
 	/** Whether the previous message is a tool result (the model is being called back after a tool ran). */
 	afterToolResult: boolean;
+	/** The API key Pi sent with the request (the provider's own, or one from `--api-key`, auth.json or a login). */
+	apiKey: string | undefined;
 }
 
 /** One scripted reply: plain text, tool calls, or a provider error. */
@@ -88,7 +90,7 @@ export function createScriptedProvider(options: ScriptedProviderOptions): Script
 	): AssistantMessageEventStream => {
 		const stream = createAssistantMessageEventStream();
 		const plain = plainContext(context);
-		const request = describeRequest(model, plain, callsPerStage);
+		const request = { ...describeRequest(model, plain, callsPerStage), apiKey: streamOptions?.apiKey };
 		calls.push(request);
 		inFlight++;
 		void answer(stream, model, plain, request, options.script, streamOptions?.signal).finally(() => {
@@ -157,7 +159,7 @@ function describeRequest(
 	model: Model<string>,
 	context: PlainContext,
 	callsPerStage: Map<string, number>,
-): ScriptedRequest {
+): Omit<ScriptedRequest, "apiKey"> {
 	const transcript = context.messages.map((message) => `${message.role}: ${messageText(message)}`);
 	const stage = context.messages
 		.filter((message) => message.role === "user")
