@@ -41,12 +41,24 @@ function main(): number {
 	return result.status ?? 1;
 }
 
-/** Runs `npm install` in the pin folder unless the pinned Pi version is what is installed there. */
+/** Runs `npm install` in the pin folder unless every pinned package is installed there at its pinned version. */
 function installPinnedLine(): void {
-	const wanted = readJson(join(PI_LATEST_DIR, "package.json")).dependencies?.["@earendil-works/pi-coding-agent"];
-	const installedManifest = join(PI_LATEST_DIR, "node_modules", "@earendil-works", "pi-coding-agent", "package.json");
-	if (existsSync(installedManifest) && readJson(installedManifest).version === wanted) return;
-	console.log(`pi-latest: installing @earendil-works/pi-coding-agent ${wanted} into ${PI_LATEST_DIR}`);
+	const pins = readJson(join(PI_LATEST_DIR, "package.json"));
+	const installedVersion = (name: string) => {
+		const manifest = join(PI_LATEST_DIR, "node_modules", name, "package.json");
+		return existsSync(manifest) ? readJson(manifest).version : undefined;
+	};
+	const stale = [
+		...Object.entries(pins.dependencies ?? {}).filter(([name, version]) => installedVersion(name) !== version),
+		// An optional pin (Node for Linux x64) is absent on other platforms; only a different version is stale.
+		...Object.entries(pins.optionalDependencies ?? {}).filter(([name, version]) => {
+			const installed = installedVersion(name);
+			return installed !== undefined && installed !== version;
+		}),
+	];
+	if (stale.length === 0) return;
+	const wanted = stale.map(([name, version]) => `${name}@${version}`).join(", ");
+	console.log(`pi-latest: installing ${wanted} into ${PI_LATEST_DIR}`);
 	const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 	const result = spawnSync(npm, ["install", "--no-audit", "--no-fund"], { cwd: PI_LATEST_DIR, stdio: "inherit" });
 	if (result.status !== 0)
@@ -68,7 +80,13 @@ function isAtLeast(version: string, [major, minor]: readonly [number, number]): 
 	return have > major || (have === major && haveMinor >= minor);
 }
 
-function readJson(path: string): { version?: string; dependencies?: Record<string, string> } {
+interface Manifest {
+	version?: string;
+	dependencies?: Record<string, string>;
+	optionalDependencies?: Record<string, string>;
+}
+
+function readJson(path: string): Manifest {
 	return JSON.parse(readFileSync(path, "utf8"));
 }
 

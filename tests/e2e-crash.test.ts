@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runPaths, runsRoot } from "../extensions/workflows/journal/run-directory.js";
 import { lockPath } from "../extensions/workflows/journal/run-lock.js";
-import { type JournalLine, journalEvents, label } from "./support/journal-lines.js";
+import { journalEvents, label } from "./support/journal-lines.js";
 import { createPiSandbox, type PiProcess, type PiResult, type PiSandbox } from "./support/pi-cli.js";
 
 const STAGES = ["s1", "s2", "s3", "s4", "s5", "s6"];

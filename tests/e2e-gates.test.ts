@@ -6,11 +6,11 @@
 // an empty select list fail with errors that say what is wrong. Waits are on the journal and the rpc
 // protocol, never on fixed sleeps.
 
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runPaths } from "../extensions/workflows/journal/run-directory.js";
-import { type JournalLine, journalEvents, label } from "./support/journal-lines.js";
+import { journalEvents, label } from "./support/journal-lines.js";
 import { createPiSandbox, type PiResult, type PiSandbox } from "./support/pi-cli.js";
 import { RpcDriver } from "./support/rpc-driver.js";
 

@@ -112,7 +112,7 @@ describe("the model host", () => {
 		const host = hostOf({ sdk: latestShaped(Wraps), ai: withCredentialStore });
 		const notTheHosts = new Wraps(undefined) as unknown as ModelRegistry;
 		expect(() => host.sessionOptions(notTheHosts)).toThrow(
-			'pi-workflows cannot reach the host\'s model runtime on Pi 9.9.9: its ModelRegistry has no "runtime" field',
+			'pi-workflows cannot reach the host\'s model runtime on Pi 9.9.9: its ModelRegistry holds no model runtime in the field "runtime"',
 		);
 	});
 });

@@ -124,7 +124,7 @@ function hostRuntime(registry: ModelRegistry, version: string): unknown {
 	const runtime = (registry as unknown as { runtime?: { getModel?: unknown; streamSimple?: unknown } }).runtime;
 	if (typeof runtime?.getModel !== "function" || typeof runtime.streamSimple !== "function") {
 		throw new Error(
-			`pi-workflows cannot reach the host's model runtime on Pi ${version}: its ModelRegistry has no "runtime" field; a stage started without it would lose extension providers, --api-key keys and logins`,
+			`pi-workflows cannot reach the host's model runtime on Pi ${version}: its ModelRegistry holds no model runtime in the field "runtime"; a stage started without it would lose extension providers, --api-key keys and logins`,
 		);
 	}
 	return runtime;
