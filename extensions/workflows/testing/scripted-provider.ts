@@ -90,7 +90,7 @@ export function createScriptedProvider(options: ScriptedProviderOptions): Script
 	): AssistantMessageEventStream => {
 		const stream = createAssistantMessageEventStream();
 		const plain = plainContext(context);
-		const request = { ...describeRequest(model, plain, callsPerStage), apiKey: streamOptions?.apiKey };
+		const request = describeRequest(model, plain, streamOptions?.apiKey, callsPerStage);
 		calls.push(request);
 		inFlight++;
 		void answer(stream, model, plain, request, options.script, streamOptions?.signal).finally(() => {
@@ -158,8 +158,9 @@ function plainContext(context: Context): PlainContext {
 function describeRequest(
 	model: Model<string>,
 	context: PlainContext,
+	apiKey: string | undefined,
 	callsPerStage: Map<string, number>,
-): Omit<ScriptedRequest, "apiKey"> {
+): ScriptedRequest {
 	const transcript = context.messages.map((message) => `${message.role}: ${messageText(message)}`);
 	const stage = context.messages
 		.filter((message) => message.role === "user")
@@ -178,6 +179,7 @@ function describeRequest(
 		lastMessage: last ? messageText(last) : "",
 		tools: context.tools,
 		afterToolResult: last?.role === "toolResult",
+		apiKey,
 	};
 }
 
