@@ -17,22 +17,15 @@ export interface ResolvedModel {
 export type ModelResolution = { ok: true; value: ResolvedModel } | { ok: false; error: string };
 
 export function resolveModelSpec(spec: string, registry: ModelRegistry): ModelResolution {
-	const slash = spec.indexOf("/");
-	if (typeof spec !== "string" || slash <= 0 || slash === spec.length - 1) {
+	const slash = typeof spec === "string" ? spec.indexOf("/") : -1;
+	if (slash <= 0 || slash === spec.length - 1) {
 		return { ok: false, error: `model: expected "provider/id" or "provider/id:level", got ${JSON.stringify(spec)}` };
 	}
 	const provider = spec.slice(0, slash);
 	const rest = spec.slice(slash + 1);
-	const all = registry.getAll();
-	const ofProvider = all.filter((model) => model.provider === provider);
-	if (ofProvider.length === 0) {
-		const providers = [...new Set(all.map((model) => model.provider))].sort();
-		return {
-			ok: false,
-			error: `model "${spec}": unknown provider "${provider}" (known providers: ${providers.join(", ")})`,
-		};
-	}
 	// Ids may contain ":" themselves; only a trailing ":<word>" that is not part of a known id is a level.
+	// NOTE: `find` reads one provider's models; `getAll` merges every provider's catalog (costly on Pi 1.x), so it
+	// is left to the error path.
 	let model = registry.find(provider, rest);
 	let level: string | undefined;
 	const colon = rest.lastIndexOf(":");
@@ -40,15 +33,8 @@ export function resolveModelSpec(spec: string, registry: ModelRegistry): ModelRe
 		model = registry.find(provider, rest.slice(0, colon));
 		level = rest.slice(colon + 1);
 	}
-	if (!model) {
-		const id = colon > 0 ? rest.slice(0, colon) : rest;
-		const known = ofProvider.map((candidate) => candidate.id).slice(0, 12);
-		const more = ofProvider.length > known.length ? `, ... ${ofProvider.length - known.length} more` : "";
-		return {
-			ok: false,
-			error: `model "${spec}": unknown id "${id}" for provider "${provider}" (known: ${known.join(", ")}${more})`,
-		};
-	}
+	if (!model)
+		return { ok: false, error: unknownModelError(spec, provider, colon > 0 ? rest.slice(0, colon) : rest, registry) };
 	if (level !== undefined && !THINKING_LEVELS.includes(level as ThinkingLevel)) {
 		return {
 			ok: false,
@@ -61,4 +47,16 @@ export function resolveModelSpec(spec: string, registry: ModelRegistry): ModelRe
 	const thinkingLevel = level as ThinkingLevel | undefined;
 	const label = `${model.provider}/${model.id}${thinkingLevel ? `:${thinkingLevel}` : ""}`;
 	return { ok: true, value: { model, thinkingLevel, label } };
+}
+
+function unknownModelError(spec: string, provider: string, id: string, registry: ModelRegistry): string {
+	const all = registry.getAll();
+	const ofProvider = all.filter((model) => model.provider === provider);
+	if (ofProvider.length === 0) {
+		const providers = [...new Set(all.map((model) => model.provider))].sort();
+		return `model "${spec}": unknown provider "${provider}" (known providers: ${providers.join(", ")})`;
+	}
+	const known = ofProvider.map((candidate) => candidate.id).slice(0, 12);
+	const more = ofProvider.length > known.length ? `, ... ${ofProvider.length - known.length} more` : "";
+	return `model "${spec}": unknown id "${id}" for provider "${provider}" (known: ${known.join(", ")}${more})`;
 }
