@@ -13,8 +13,8 @@ import { VERSION } from "@mariozechner/pi-coding-agent";
 import { Type } from "typebox";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import { resumeWorkflow, runWorkflow } from "../extensions/workflows/engine/run.js";
-import type { RunReport } from "../extensions/workflows/journal/report.js";
-import { runPaths } from "../extensions/workflows/journal/run-directory.js";
+import type { RunReport } from "../extensions/workflows/store/report.js";
+import { runPaths } from "../extensions/workflows/store/run-directory.js";
 import { createInMemoryModelRegistry } from "../extensions/workflows/testing/in-memory-models.js";
 import { createScriptedProvider } from "../extensions/workflows/testing/scripted-provider.js";
 

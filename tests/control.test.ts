@@ -4,7 +4,7 @@
 import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
-import { readJournalFile } from "../extensions/workflows/journal/journal.js";
+import { readJournalFile } from "../extensions/workflows/store/journal.js";
 import type { Script } from "../extensions/workflows/testing/scripted-provider.js";
 import { createHarness, type Harness } from "./support/harness.js";
 

@@ -10,8 +10,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runPaths, runsRoot } from "../extensions/workflows/journal/run-directory.js";
-import { lockPath } from "../extensions/workflows/journal/run-lock.js";
+import { runPaths, runsRoot } from "../extensions/workflows/store/run-directory.js";
+import { lockPath } from "../extensions/workflows/store/run-lock.js";
 import { journalEvents, label } from "./support/journal-lines.js";
 import { createPiSandbox, type PiProcess, type PiResult, type PiSandbox } from "./support/pi-cli.js";
 

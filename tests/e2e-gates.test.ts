@@ -9,7 +9,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runPaths } from "../extensions/workflows/journal/run-directory.js";
+import { runPaths } from "../extensions/workflows/store/run-directory.js";
 import { journalEvents, label } from "./support/journal-lines.js";
 import { createPiSandbox, type PiResult, type PiSandbox } from "./support/pi-cli.js";
 import { RpcDriver } from "./support/rpc-driver.js";

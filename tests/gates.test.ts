@@ -11,8 +11,8 @@ import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import type { PendingPrompt } from "../extensions/workflows/engine/prompt-call.js";
 import type { WorkflowRun } from "../extensions/workflows/engine/run.js";
 import { controlRun } from "../extensions/workflows/engine/run-control.js";
-import { readJournalFile } from "../extensions/workflows/journal/journal.js";
-import { readRunReport } from "../extensions/workflows/journal/run-index.js";
+import { readJournalFile } from "../extensions/workflows/store/journal.js";
+import { readRunReport } from "../extensions/workflows/store/run-index.js";
 import { loadWorkflowFile } from "../extensions/workflows/surface/workflow-loader.js";
 import { createHarness, type Harness } from "./support/harness.js";
 

@@ -4,8 +4,8 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileJournal, InMemoryJournal, readJournalFile } from "../extensions/workflows/journal/journal.js";
-import { buildReport } from "../extensions/workflows/journal/report.js";
+import { FileJournal, InMemoryJournal, readJournalFile } from "../extensions/workflows/store/journal.js";
+import { buildReport } from "../extensions/workflows/store/report.js";
 
 describe("FileJournal", () => {
 	let dir: string;

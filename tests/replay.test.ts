@@ -6,8 +6,8 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
-import type { JournalEvent } from "../extensions/workflows/journal/events.js";
-import { runPaths } from "../extensions/workflows/journal/run-directory.js";
+import type { JournalEvent } from "../extensions/workflows/store/events.js";
+import { runPaths } from "../extensions/workflows/store/run-directory.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
 function abc(promptA = "Write A") {

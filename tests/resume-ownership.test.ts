@@ -6,10 +6,10 @@ import { hostname } from "node:os";
 import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
-import { readJournalFile } from "../extensions/workflows/journal/journal.js";
-import { runPaths, runsRoot } from "../extensions/workflows/journal/run-directory.js";
-import { readRunReport, resumableRuns } from "../extensions/workflows/journal/run-index.js";
-import { inspectLock, lockPath } from "../extensions/workflows/journal/run-lock.js";
+import { readJournalFile } from "../extensions/workflows/store/journal.js";
+import { runPaths, runsRoot } from "../extensions/workflows/store/run-directory.js";
+import { readRunReport, resumableRuns } from "../extensions/workflows/store/run-index.js";
+import { inspectLock, lockPath } from "../extensions/workflows/store/run-lock.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
 const twoStages = workflow({

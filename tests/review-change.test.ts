@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readJournalFile } from "../extensions/workflows/journal/journal.js";
+import { readJournalFile } from "../extensions/workflows/store/journal.js";
 import reviewChange from "../workflows/review-change.js";
 import { createHarness, type Harness } from "./support/harness.js";
 

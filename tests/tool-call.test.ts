@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
-import { runPaths } from "../extensions/workflows/journal/run-directory.js";
+import { runPaths } from "../extensions/workflows/store/run-directory.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
 const exec = promisify(execFile);

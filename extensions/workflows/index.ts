@@ -2,7 +2,7 @@
 // command and the --trust-workflows flag, and binds the live run view to the current session.
 
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
-import { resumableRuns } from "./journal/run-index.js";
+import { resumableRuns } from "./store/run-index.js";
 import { modelHost } from "./stages/model-host.js";
 import { completionText, resumableNotice } from "./surface/format.js";
 import { piMode } from "./surface/pi-mode.js";

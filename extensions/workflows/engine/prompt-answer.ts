@@ -2,9 +2,9 @@
 // option or its 1-based number, input and editor any text. An invalid answer is refused with what is
 // valid, and the prompt stays pending.
 
-import type { PromptKind } from "../journal/events.js";
+import type { PromptKind } from "../store/events.js";
 
-export type { PromptKind } from "../journal/events.js";
+export type { PromptKind } from "../store/events.js";
 
 /** A question a workflow (or an extension inside a stage) asks a person. */
 export interface PromptQuestion {

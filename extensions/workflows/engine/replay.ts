@@ -3,7 +3,7 @@
 // a call can return its recorded result, must continue an interrupted transcript, or must run again.
 
 import type { StageResult } from "../authoring/types.js";
-import type { JournalEvent, ToolOutcome } from "../journal/events.js";
+import type { JournalEvent, ToolOutcome } from "../store/events.js";
 
 export type RecordedState = "running" | "completed" | "failed" | "cancelled" | "interrupted";
 

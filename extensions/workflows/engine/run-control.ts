@@ -3,12 +3,12 @@
 // one (interrupted or paused: the change is journaled here, under the run's lock).
 
 import { existsSync } from "node:fs";
-import type { JournalEvent, RunStatus } from "../journal/events.js";
-import { FileJournal, type JournalContents, readJournalFile } from "../journal/journal.js";
-import { buildReport, type RunReport, writeReport } from "../journal/report.js";
-import { listArtifacts, runPaths } from "../journal/run-directory.js";
-import { acquireRunLock, describeOwner, inspectLock } from "../journal/run-lock.js";
-import { type ControlRequest, sendControlRequest } from "../journal/run-mailbox.js";
+import type { JournalEvent, RunStatus } from "../store/events.js";
+import { FileJournal, type JournalContents, readJournalFile } from "../store/journal.js";
+import { buildReport, type RunReport, writeReport } from "../store/report.js";
+import { listArtifacts, runPaths } from "../store/run-directory.js";
+import { acquireRunLock, describeOwner, inspectLock } from "../store/run-lock.js";
+import { type ControlRequest, sendControlRequest } from "../store/run-mailbox.js";
 import { parseAnswer } from "./prompt-answer.js";
 import { findPending, type PendingPrompt } from "./prompt-call.js";
 import type { WorkflowRun } from "./run-driver.js";

@@ -3,8 +3,8 @@
 
 import type { ExtensionUIContext, ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { StageResult, Usage, WorkflowBudget } from "../authoring/types.js";
-import type { JournalEvent } from "../journal/events.js";
-import type { RunPaths } from "../journal/run-directory.js";
+import type { JournalEvent } from "../store/events.js";
+import type { RunPaths } from "../store/run-directory.js";
 import type { ModelResolution } from "../stages/model-spec.js";
 import type { StageResourceOptions } from "../stages/stage-resources.js";
 import type { StageActivity, StageRetrySettings } from "../stages/stage-session.js";

@@ -6,7 +6,7 @@
 import { createHash } from "node:crypto";
 import { StageError } from "../authoring/stage-error.js";
 import type { ToolCallContext, ToolCallOptions, ToolCallResult, ToolFailure } from "../authoring/types.js";
-import type { ToolOutcome } from "../journal/events.js";
+import type { ToolOutcome } from "../store/events.js";
 import type { Scope } from "./scope.js";
 
 /** Command output kept in the journal per stream; the tail is what explains a failure. */

@@ -2,11 +2,11 @@
 // run details with the stage graph, and the one-line summary printed in headless modes.
 
 import { answerHint } from "../engine/prompt-answer.js";
-import type { PromptKind } from "../journal/events.js";
-import { renderGraph } from "../journal/graph-text.js";
-import type { RunReport } from "../journal/report.js";
-import { formatCost, formatDuration } from "../journal/report-markdown.js";
-import { runPaths } from "../journal/run-directory.js";
+import type { PromptKind } from "../store/events.js";
+import { renderGraph } from "../store/graph-text.js";
+import type { RunReport } from "../store/report.js";
+import { formatCost, formatDuration } from "../store/report-markdown.js";
+import { runPaths } from "../store/run-directory.js";
 import type { CatalogEntry } from "./catalog.js";
 
 export function formatWorkflowList(entries: readonly CatalogEntry[]): string {

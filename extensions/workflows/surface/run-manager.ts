@@ -14,10 +14,10 @@ import {
 	startWorkflow,
 	type WorkflowRun,
 } from "../engine/run.js";
-import type { JournalEvent } from "../journal/events.js";
-import type { RunReport } from "../journal/report.js";
-import { runPaths } from "../journal/run-directory.js";
-import { listRunIds, matchRunId, readRunReport } from "../journal/run-index.js";
+import type { JournalEvent } from "../store/events.js";
+import type { RunReport } from "../store/report.js";
+import { runPaths } from "../store/run-directory.js";
+import { listRunIds, matchRunId, readRunReport } from "../store/run-index.js";
 
 /** Live view of a stage, for the widget. */
 export interface LiveStage {

@@ -2,7 +2,7 @@
 // and its stages: status, current tool, elapsed, cost) and a compact count in the footer status.
 
 import type { ExtensionContext } from "@mariozechner/pi-coding-agent";
-import { formatCost, formatDuration } from "../journal/report-markdown.js";
+import { formatCost, formatDuration } from "../store/report-markdown.js";
 import type { ManagedRun, RunManager } from "./run-manager.js";
 
 const KEY = "workflows";

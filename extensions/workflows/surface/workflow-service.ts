@@ -8,12 +8,12 @@ import { type ExtensionAPI, type ExtensionContext, getAgentDir } from "@mariozec
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import type { PendingPrompt } from "../engine/prompt-call.js";
 import { controlRun, pendingInJournal } from "../engine/run-control.js";
-import type { RunStartedEvent } from "../journal/events.js";
-import { readJournalFile } from "../journal/journal.js";
-import type { RunReport } from "../journal/report.js";
-import { runPaths } from "../journal/run-directory.js";
-import { inspectLock } from "../journal/run-lock.js";
-import type { ControlRequest } from "../journal/run-mailbox.js";
+import type { RunStartedEvent } from "../store/events.js";
+import { readJournalFile } from "../store/journal.js";
+import type { RunReport } from "../store/report.js";
+import { runPaths } from "../store/run-directory.js";
+import { inspectLock } from "../store/run-lock.js";
+import type { ControlRequest } from "../store/run-mailbox.js";
 import { type CatalogEntry, WorkflowCatalog } from "./catalog.js";
 import { definitionFromSpec, parseSpec } from "./dynamic-spec.js";
 import { summaryLine, waitingLines } from "./format.js";
