@@ -74,23 +74,25 @@ function onEvent(progress: RunProgressEvent): void {
 		case "run_started":
 			console.log(`${stamp()} run ${progress.runId} started: ${JSON.stringify(event.inputs)}`);
 			break;
-		case "stage_started": {
+		case "node_started": {
+			if (event.kind !== "task") break;
 			models.set(event.stageId, event.model);
 			const from = event.parents.length > 0 ? ` after ${event.parents.join(", ")}` : "";
 			console.log(`${stamp()} > ${event.stageId} started on ${event.model}${from}`);
 			break;
 		}
-		case "stage_completed": {
-			const { usage, model, durationMs } = event.result;
-			console.log(
-				`${stamp()} + ${event.stageId} completed on ${model}: ${usage.totalTokens} tokens, ` +
-					`${formatCost(usage.cost)}, ${formatDuration(durationMs)}`,
-			);
+		case "node_finished": {
+			const model = models.get(event.stageId);
+			if (!model) break;
+			if (event.status === "completed") {
+				const usage = event.usage;
+				console.log(
+					`${stamp()} + ${event.stageId} completed on ${model}: ${usage?.totalTokens ?? 0} tokens, ` +
+						`${formatCost(usage?.cost ?? 0)}, ${formatDuration(event.durationMs ?? 0)}`,
+				);
+			} else console.log(`${stamp()} x ${event.stageId} ${event.status} on ${model}: ${event.error}`);
 			break;
 		}
-		case "stage_failed":
-			console.log(`${stamp()} x ${event.stageId} failed on ${models.get(event.stageId)}: ${event.error}`);
-			break;
 		case "run_finished":
 			console.log(`${stamp()} run finished: ${event.status}`);
 			break;

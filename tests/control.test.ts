@@ -4,7 +4,6 @@
 import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
-import { readJournalFile } from "../extensions/workflows/store/journal.js";
 import type { Script } from "../extensions/workflows/testing/scripted-provider.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
@@ -131,7 +130,7 @@ describe("steer", () => {
 		const report = await run.done;
 
 		expect(report.outputs).toEqual({ result: "answer to: also check the tests" });
-		const steered = readJournalFile(run.paths.journal).events.find((event) => event.type === "stage_steered");
+		const steered = harness.events(run.runId).find((event) => event.type === "node_steered");
 		expect(steered).toMatchObject({ stageId: "work", message: "also check the tests" });
 	});
 

@@ -291,7 +291,7 @@ describe("control of a run from another pi process (print mode)", () => {
 			const draftCalls = sandbox.calls().filter((call) => call.stage === "draft");
 			expect(draftCalls).toHaveLength(2);
 			expect(draftCalls[1]?.lastMessage).toBe("also check the docs");
-			const steered = journalEvents(sandbox, runId).filter((event) => event.type === "stage_steered");
+			const steered = journalEvents(sandbox, runId).filter((event) => event.type === "node_steered");
 			expect(steered).toEqual([expect.objectContaining({ stageId: "draft", message: "also check the docs" })]);
 			expect(readReport(sandbox, runId).outputs).toEqual({ result: "answer of polish" });
 		},
@@ -364,8 +364,8 @@ describe("a steer acknowledged just before a pause", () => {
 		sandbox?.cleanup();
 	});
 
-	it("is journaled as stage_steered", () => {
-		expect(journalEvents(sandbox, runId).filter((event) => event.type === "stage_steered")).toEqual([
+	it("is journaled as node_steered", () => {
+		expect(journalEvents(sandbox, runId).filter((event) => event.type === "node_steered")).toEqual([
 			expect.objectContaining({ stageId: "work", message: "also check the docs" }),
 		]);
 	});

@@ -212,7 +212,7 @@ describe("a workflow run killed with SIGKILL, resumed by `pi -p /workflow resume
 		{
 			name: "between stages (s2 completed, the parallel group not started)",
 			closed: ["between"],
-			when: (labels) => labels.includes("stage_completed s2"),
+			when: (labels) => labels.includes("completed s2"),
 			completedBeforeKill: ["s1", "s2"],
 			callsAfterKill: { s3: 1, s4: 2, s5: 1, s6: 1 },
 		},
@@ -220,7 +220,7 @@ describe("a workflow run killed with SIGKILL, resumed by `pi -p /workflow resume
 			name: "while the parallel group is half done (s3 completed, s4 answering after its read)",
 			closed: ["s4-answer"],
 			when: (labels, called) =>
-				labels.includes("stage_completed s3") && called.filter((stage) => stage === "s4").length === 2,
+				labels.includes("completed s3") && called.filter((stage) => stage === "s4").length === 2,
 			completedBeforeKill: ["s1", "s2", "s3"],
 			callsAfterKill: { s4: 1, s5: 1, s6: 1 },
 			continued: "s4",
@@ -250,12 +250,14 @@ describe("a workflow run killed with SIGKILL, resumed by `pi -p /workflow resume
 
 			// What the dead process left.
 			const atKill = journalEvents(paths.journal);
-			const completed = atKill.filter((event) => event.type === "stage_completed").map((event) => event.stageId);
+			const completed = atKill
+				.filter((event) => event.type === "node_finished" && event.status === "completed")
+				.map((event) => event.stageId);
 			expect(completed.sort()).toEqual(point.completedBeforeKill);
-			if (point.closed.includes("between")) expect(atKill.map(label)).not.toContain("stage_started s3");
+			if (point.closed.includes("between")) expect(atKill.map(label)).not.toContain("started s3");
 			const transcripts = new Map<string, string>();
 			for (const event of atKill) {
-				if (event.type === "stage_started" && completed.includes(event.stageId)) {
+				if (event.type === "node_started" && completed.includes(event.stageId)) {
 					transcripts.set(event.sessionFile as string, readFileSync(event.sessionFile as string, "utf8"));
 				}
 			}
@@ -318,11 +320,11 @@ describe("a workflow run killed with SIGKILL, resumed by `pi -p /workflow resume
 				"completed",
 			]);
 			for (const stage of STAGES) {
-				expect(events.filter((event) => label(event) === `stage_completed ${stage}`)).toHaveLength(1);
+				expect(events.filter((event) => label(event) === `completed ${stage}`)).toHaveLength(1);
 			}
 			for (const stage of point.completedBeforeKill) {
-				expect(afterKill).toContain(`stage_replayed ${stage}`);
-				expect(afterKill).not.toContain(`stage_started ${stage}`);
+				expect(afterKill).toContain(`replayed ${stage}`);
+				expect(afterKill).not.toContain(`started ${stage}`);
 			}
 
 			// Transcripts of completed stages are byte for byte what they were, with no second attempt file.

@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runPaths } from "../extensions/workflows/store/run-directory.js";
-import { journalEvents, label } from "./support/journal-lines.js";
+import { isQuestionStart, journalEvents, label } from "./support/journal-lines.js";
 import { createPiSandbox, type PiResult, type PiSandbox } from "./support/pi-cli.js";
 import { RpcDriver } from "./support/rpc-driver.js";
 
@@ -156,8 +156,8 @@ describe("human gates in rpc mode", () => {
 			// The run waits for the client: only plan has called the model, and the journal holds the question.
 			const paths = runPaths(box.cwd, runId);
 			expect(stagesCalled(box)).toEqual(["plan"]);
-			expect(journalEvents(paths.journal).map(label)).toContain("prompt_pending confirm");
-			expect(journalEvents(paths.journal).map(label)).not.toContain("stage_started implement");
+			expect(journalEvents(paths.journal).map(label)).toContain("started confirm");
+			expect(journalEvents(paths.journal).map(label)).not.toContain("started implement");
 
 			driver.answerDialog(dialog, "Yes");
 			const done = await driver.waitFor(
@@ -173,10 +173,7 @@ describe("human gates in rpc mode", () => {
 				{ id: "confirm", kind: "confirm", message: "Approve this plan? answer of plan", answer: true },
 			]);
 			const events = journalEvents(paths.journal).map(label);
-			expect(events.filter((event) => event.startsWith("prompt_"))).toEqual([
-				"prompt_pending confirm",
-				"prompt_answered confirm",
-			]);
+			expect(events.filter((event) => event.endsWith(" confirm"))).toEqual(["started confirm", "completed confirm"]);
 		},
 		TEST_TIMEOUT,
 	);
@@ -206,7 +203,9 @@ describe("human gates in rpc mode", () => {
 			const events = journalEvents(runPaths(box.cwd, runId).journal);
 			expect({
 				next: next.type === "message_end" ? "the run ended" : "a notice that the question waits",
-				answers: events.filter((event) => event.type === "prompt_answered").map((event) => event.answer),
+				answers: events
+					.filter((event) => event.type === "node_finished" && event.stageId === "confirm")
+					.map((event) => event.result),
 				ended: events.filter((event) => event.type === "run_finished").map((event) => event.status),
 			}).toEqual({ next: "a notice that the question waits", answers: [], ended: [] });
 		},
@@ -256,7 +255,7 @@ describe("human gates in print mode", () => {
 				{ id: "confirm", kind: "confirm", message: "Approve this plan? answer of plan", answer: true },
 			]);
 			expect(report.stages.find((stage: { id: string }) => stage.id === "plan")?.replayed).toBe(true);
-			expect(journalEvents(paths.journal).filter((event) => event.type === "prompt_pending")).toHaveLength(1);
+			expect(journalEvents(paths.journal).filter(isQuestionStart)).toHaveLength(1);
 		},
 		TEST_TIMEOUT,
 	);
@@ -283,7 +282,7 @@ describe("human gates in print mode", () => {
 				{ id: "confirm", kind: "confirm", message: "Approve this plan? answer of plan", answer: false },
 			]);
 			const events = journalEvents(paths.journal);
-			expect(events.map(label)).not.toContain("stage_started implement");
+			expect(events.map(label)).not.toContain("started implement");
 			expect(events.filter((event) => event.type === "run_finished").map((event) => event.status)).toEqual([
 				"cancelled",
 			]);
@@ -365,20 +364,15 @@ describe("a run killed with SIGKILL while its rpc dialog waits", () => {
 			const runId = /as run (\S+)\./.exec(started)?.[1] ?? "";
 			const paths = runPaths(box.cwd, runId);
 			await waitUntil(
-				"the prompt_pending event",
-				() => journalEvents(paths.journal).some((event) => event.type === "prompt_pending"),
+				"the question's start",
+				() => journalEvents(paths.journal).some(isQuestionStart),
 				() => (rpc.exited ? rpc.stderr : undefined),
 			);
 			await rpc.dialog("select");
 			expect(await rpc.kill("SIGKILL")).toBe("SIGKILL");
 
 			const atKill = journalEvents(paths.journal);
-			expect(atKill.map(label)).toEqual([
-				"run_started",
-				"stage_started plan",
-				"stage_completed plan",
-				"prompt_pending confirm",
-			]);
+			expect(atKill.map(label)).toEqual(["run_started", "started plan", "completed plan", "started confirm"]);
 			const callsAtKill = box.calls().length;
 			expect(stagesCalled(box)).toEqual(["plan"]);
 
@@ -394,14 +388,14 @@ describe("a run killed with SIGKILL while its rpc dialog waits", () => {
 			expect(report.outputs).toEqual({ result: "answer of implement" });
 
 			const events = journalEvents(paths.journal);
-			expect(events.filter((event) => event.type === "prompt_pending")).toHaveLength(1);
-			expect(events.filter((event) => event.type === "prompt_answered")).toEqual([
-				expect.objectContaining({ stageId: "confirm", answer: true }),
+			expect(events.filter(isQuestionStart)).toHaveLength(1);
+			expect(events.filter((event) => event.type === "node_finished" && event.stageId === "confirm")).toEqual([
+				expect.objectContaining({ stageId: "confirm", status: "completed", result: true }),
 			]);
 			const afterKill = events.slice(atKill.length).map(label);
 			expect(afterKill).toContain("run_resumed");
-			expect(afterKill).toContain("stage_replayed plan");
-			expect(afterKill).not.toContain("stage_started plan");
+			expect(afterKill).toContain("replayed plan");
+			expect(afterKill).not.toContain("started plan");
 			expect(afterKill.at(-1)).toBe("run_finished");
 		},
 		TEST_TIMEOUT,
@@ -525,8 +519,9 @@ describe("bad answers and bad questions", () => {
 				'Workflow "empty-select", stage "select": select: expected a non-empty list of options, got []',
 			]);
 			expect(report.prompts).toEqual([]);
-			expect(journalEvents(runPaths(box.cwd, runId).journal).map((event) => event.type)).not.toContain(
-				"prompt_pending",
+			// The bad question is a failed node: nothing waits, nothing was answered.
+			expect(journalEvents(runPaths(box.cwd, runId).journal).map(label)).toEqual(
+				expect.arrayContaining(["started select", "failed select"]),
 			);
 		},
 		TEST_TIMEOUT,

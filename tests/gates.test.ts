@@ -8,11 +8,9 @@ import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { AnyWorkflowDefinition } from "../extensions/workflows/authoring/types.js";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
-import type { PendingPrompt } from "../extensions/workflows/engine/prompt-call.js";
+import type { PendingPrompt } from "../extensions/workflows/engine/calls/prompt-board.js";
 import type { WorkflowRun } from "../extensions/workflows/engine/run.js";
 import { controlRun } from "../extensions/workflows/engine/run-control.js";
-import { readJournalFile } from "../extensions/workflows/store/journal.js";
-import { readRunReport } from "../extensions/workflows/store/run-index.js";
 import { loadWorkflowFile } from "../extensions/workflows/surface/workflow-loader.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
@@ -146,21 +144,23 @@ describe("headless gates and restarts", () => {
 		expect(stopped.prompts).toEqual([
 			{ id: "confirm", kind: "confirm", message: "Approve this plan?\nanswer of plan" },
 		]);
-		expect(readRunReport(harness.cwd, stopped.runId).status).toBe("awaiting_input");
+		expect(harness.view(stopped.runId).report.status).toBe("awaiting_input");
 
 		// Resumed without an answer (as after a crash): the same prompt waits again, journaled once.
 		const again = await harness.resume(reviewAndApprove, stopped.runId, { inputMode: "stop" }).done;
 		expect(again.status).toBe("awaiting_input");
-		const journal = readJournalFile(`${harness.cwd}/.pi/workflows/runs/${stopped.runId}/journal.jsonl`);
-		expect(journal.events.filter((event) => event.type === "prompt_pending")).toHaveLength(1);
+		const asked = harness
+			.events(stopped.runId)
+			.filter((event) => event.type === "node_started" && event.kind === "prompt");
+		expect(asked).toHaveLength(1);
 
-		await expect(controlRun(harness.cwd, stopped.runId, { type: "answer", value: "perhaps" })).rejects.toThrow(
+		await expect(controlRun(harness.store, stopped.runId, { type: "answer", value: "perhaps" })).rejects.toThrow(
 			/prompt "confirm": expected yes or no .*; it is still waiting/,
 		);
 		await expect(
-			controlRun(harness.cwd, stopped.runId, { type: "answer", promptId: "select", value: "y" }),
+			controlRun(harness.store, stopped.runId, { type: "answer", promptId: "select", value: "y" }),
 		).rejects.toThrow(`Run ${stopped.runId} has no pending prompt "select" (waiting: confirm).`);
-		expect(await controlRun(harness.cwd, stopped.runId, { type: "answer", value: "yes" })).toBe(
+		expect(await controlRun(harness.store, stopped.runId, { type: "answer", value: "yes" })).toBe(
 			`Answered prompt "confirm" of run ${stopped.runId}: true.`,
 		);
 		const planCalls = harness.provider.calls.length;
@@ -169,7 +169,7 @@ describe("headless gates and restarts", () => {
 		expect(finished.status).toBe("completed");
 		expect(harness.provider.calls.slice(planCalls).map((call) => call.stage)).toEqual(["implement"]);
 		expect(finished.stages.find((stage) => stage.id === "confirm")?.replayed).toBe(true);
-		await expect(controlRun(harness.cwd, stopped.runId, { type: "answer", value: "yes" })).rejects.toThrow(
+		await expect(controlRun(harness.store, stopped.runId, { type: "answer", value: "yes" })).rejects.toThrow(
 			`Run ${stopped.runId} is not waiting for an answer; nothing was changed.`,
 		);
 	});
@@ -199,7 +199,7 @@ describe("prompt identity", () => {
 			};
 			const stopped = await harness.start(await load(), {}, { inputMode: "stop" }).done;
 			expect(stopped.status).toBe("awaiting_input");
-			await controlRun(harness.cwd, stopped.runId, { type: "answer", value: "yes" });
+			await controlRun(harness.store, stopped.runId, { type: "answer", value: "yes" });
 			// Lines above the question move it down the file; its identity is its scope, kind and occurrence.
 			source.splice(5, 0, "    // A comment,", "    // and another one, added after the answer.", "");
 			writeFileSync(file, source.join("\n"));

@@ -4,8 +4,10 @@ import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { FileJournal, InMemoryJournal, readJournalFile } from "../extensions/workflows/store/journal.js";
+import { FileJournal, readJournalFile } from "../extensions/workflows/store/file-journal.js";
+import { parseJournal } from "../extensions/workflows/store/journal-text.js";
 import { buildReport } from "../extensions/workflows/store/report.js";
+import { RunFold } from "../extensions/workflows/store/run-fold.js";
 
 describe("FileJournal", () => {
 	let dir: string;
@@ -24,7 +26,7 @@ describe("FileJournal", () => {
 		journal.append({ type: "run_finished", at: "2026-01-01T00:00:02.000Z", status: "completed", outputs: {} });
 		journal.close();
 		const contents = readJournalFile(path);
-		expect(contents.header).toEqual({ type: "header", version: 1, ...header });
+		expect(contents.header).toEqual({ type: "header", version: 2, ...header });
 		expect(contents.events.map((event) => event.type)).toEqual(["run_started", "run_finished"]);
 		expect(contents.warnings).toEqual([]);
 	});
@@ -40,19 +42,19 @@ describe("FileJournal", () => {
 		const journal = FileJournal.create(path, header);
 		journal.append(started);
 		journal.close();
-		appendFileSync(path, '{"type":"stage_started","at":"2026-01-01T00:00');
+		appendFileSync(path, '{"type":"node_started","at":"2026-01-01T00:00');
 		const contents = readJournalFile(path);
 		expect(contents.events).toEqual([started]);
 		expect(contents.warnings).toHaveLength(1);
 		expect(contents.warnings[0]).toContain("last line (torn write?)");
 		// The report still builds from what was readable.
-		expect(buildReport(contents, dir).inputs).toEqual({ a: 1 });
+		expect(buildReport(RunFold.of(contents), dir).inputs).toEqual({ a: 1 });
 	});
 
 	it("refuses a journal from a newer version instead of misreading it", () => {
 		const path = join(dir, "journal.jsonl");
 		writeFileSync(path, `${JSON.stringify({ type: "header", version: 99, ...header })}\n`);
-		expect(() => readJournalFile(path)).toThrow(/newer pi-workflows \(journal version 99; this one reads up to 1\)/);
+		expect(() => readJournalFile(path)).toThrow(/newer pi-workflows \(journal version 99; this one reads up to 2\)/);
 	});
 
 	it("refuses a file that is not a journal", () => {
@@ -61,9 +63,10 @@ describe("FileJournal", () => {
 		expect(() => readJournalFile(path)).toThrow(/is not a workflow journal: expected a header line first/);
 	});
 
-	it("has an in-memory variant with the same reading rules", () => {
-		const journal = new InMemoryJournal(header);
-		journal.append(started);
-		expect(journal.read().events).toEqual([started]);
+	it("reads text with the same rules wherever it comes from", () => {
+		const text = `${JSON.stringify({ type: "header", version: 2, ...header })}\n${JSON.stringify(started)}\n[]\n`;
+		const contents = parseJournal(text, "memory");
+		expect(contents.events).toEqual([started]);
+		expect(contents.warnings).toEqual(["memory: skipped event 2, which is not an event: []"]);
 	});
 });

@@ -6,9 +6,9 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
-import type { JournalEvent } from "../extensions/workflows/store/events.js";
 import { runPaths } from "../extensions/workflows/store/run-directory.js";
 import { createHarness, type Harness } from "./support/harness.js";
+import { type JournalLine, label } from "./support/journal-lines.js";
 
 function abc(promptA = "Write A") {
 	return workflow({
@@ -32,9 +32,7 @@ function cutJournal(harness: Harness, runId: string, until: string): void {
 	const kept: string[] = [header as string];
 	for (const line of lines) {
 		kept.push(line);
-		const event = JSON.parse(line) as JournalEvent;
-		const label = "stageId" in event ? `${event.type} ${event.stageId}` : event.type;
-		if (label === until) break;
+		if (label(JSON.parse(line) as JournalLine) === until) break;
 	}
 	writeFileSync(path, `${kept.join("\n")}\n`);
 	rmSync(runPaths(harness.cwd, runId).reportJson, { force: true });
@@ -68,32 +66,32 @@ describe("resume replays what the journal recorded", () => {
 		},
 		{
 			name: "with A recorded, replays A and runs B and C",
-			cutAfter: "stage_completed A",
+			cutAfter: "completed A",
 			calls: ["B", "C"],
 			replayed: ["A"],
 		},
 		{
 			name: "with A and B recorded, runs C only",
-			cutAfter: "stage_completed B",
+			cutAfter: "completed B",
 			calls: ["C"],
 			replayed: ["A", "B"],
 		},
 		{
 			name: "with B started and its transcript holding its answer, finishes B without a model call",
-			cutAfter: "stage_started B",
+			cutAfter: "started B",
 			calls: ["C"],
 			replayed: ["A"],
 			rerun: { B: /transcript already held its answer/ },
 		},
 		{
 			name: "with every stage recorded but not the end, makes no model call",
-			cutAfter: "stage_completed C",
+			cutAfter: "completed C",
 			calls: [],
 			replayed: ["A", "B", "C"],
 		},
 		{
 			name: "with A's prompt changed, runs A again; B replays because the file it reads is unchanged",
-			cutAfter: "stage_completed C",
+			cutAfter: "completed C",
 			definition: abc("Write A, carefully"),
 			calls: ["A"],
 			replayed: ["B", "C"],
@@ -101,7 +99,7 @@ describe("resume replays what the journal recorded", () => {
 		},
 		{
 			name: "with A's output file deleted, runs A again",
-			cutAfter: "stage_completed C",
+			cutAfter: "completed C",
 			change: (h, runId) => rmSync(`${runPaths(h.cwd, runId).artifactsDir}/a.md`),
 			calls: ["A"],
 			replayed: ["B", "C"],
@@ -109,11 +107,11 @@ describe("resume replays what the journal recorded", () => {
 		},
 		{
 			name: "with A's output file edited, runs B (which reads it) and C again",
-			cutAfter: "stage_completed C",
+			cutAfter: "completed C",
 			change: (h, runId) => writeFileSync(`${runPaths(h.cwd, runId).artifactsDir}/a.md`, "edited by hand"),
-			calls: ["B"],
-			replayed: ["A", "C"],
-			rerun: { B: /definition changed/ },
+			calls: ["B", "C"],
+			replayed: ["A"],
+			rerun: { B: /definition changed/, C: /what it consumed changed: "B"/ },
 		},
 	];
 

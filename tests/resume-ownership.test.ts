@@ -6,9 +6,9 @@ import { hostname } from "node:os";
 import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
-import { readJournalFile } from "../extensions/workflows/store/journal.js";
+import { resumableRuns } from "../extensions/workflows/engine/runs.js";
+import { readJournalFile } from "../extensions/workflows/store/file-journal.js";
 import { runPaths, runsRoot } from "../extensions/workflows/store/run-directory.js";
-import { readRunReport, resumableRuns } from "../extensions/workflows/store/run-index.js";
 import { inspectLock, lockPath } from "../extensions/workflows/store/run-lock.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
@@ -27,7 +27,7 @@ const twoStages = workflow({
 function crashDuringSecond(harness: Harness, runId: string, pid: number): void {
 	const paths = runPaths(harness.cwd, runId);
 	const lines = readFileSync(paths.journal, "utf8").trim().split("\n");
-	const secondStarted = lines.findIndex((line) => line.includes('"stage_started"') && line.includes('"second"'));
+	const secondStarted = lines.findIndex((line) => line.includes('"node_started"') && line.includes('"second"'));
 	writeFileSync(paths.journal, `${lines.slice(0, secondStarted + 1).join("\n")}\n`);
 	const now = new Date().toISOString();
 	writeFileSync(lockPath(paths.runDir), JSON.stringify({ pid, host: hostname(), acquiredAt: now, heartbeatAt: now }));
@@ -57,15 +57,15 @@ describe("run ownership", () => {
 		const first = await harness.run(twoStages, {});
 		crashDuringSecond(harness, first.runId, deadPid());
 
-		const shown = readRunReport(harness.cwd, first.runId);
+		const shown = harness.view(first.runId).report;
 		expect(shown.status).toBe("interrupted");
 		expect(shown.stages.map((stage) => stage.status)).toEqual(["completed", "interrupted"]);
-		expect(resumableRuns(harness.cwd).map((run) => run.runId)).toEqual([first.runId]);
+		expect(resumableRuns(harness.store).map((run) => run.runId)).toEqual([first.runId]);
 
 		const resumed = await harness.resume(twoStages, first.runId).done;
 		expect(resumed.status).toBe("completed");
 		expect(existsSync(lockPath(runPaths(harness.cwd, first.runId).runDir))).toBe(false);
-		expect(resumableRuns(harness.cwd)).toEqual([]);
+		expect(resumableRuns(harness.store)).toEqual([]);
 	});
 
 	it("a second resume of a run a live process owns is refused, naming the owner", async () => {
@@ -73,7 +73,7 @@ describe("run ownership", () => {
 		crashDuringSecond(harness, first.runId, process.pid);
 		const journal = readFileSync(runPaths(harness.cwd, first.runId).journal, "utf8");
 
-		expect(readRunReport(harness.cwd, first.runId).status).toBe("running");
+		expect(harness.view(first.runId).report.status).toBe("running");
 		expect(() => harness.resume(twoStages, first.runId)).toThrow(
 			new RegExp(
 				`^Workflow "two-stages", run ${first.runId} cannot be resumed: the run is owned by process ${process.pid} on `,
@@ -104,7 +104,7 @@ describe("run ownership", () => {
 		const first = await harness.run(twoStages, {});
 		crashDuringSecond(harness, first.runId, deadPid());
 		const journal = runPaths(harness.cwd, first.runId).journal;
-		appendFileSync(journal, '{"type":"stage_compl');
+		appendFileSync(journal, '{"type":"node_fini');
 
 		const resumed = await harness.resume(twoStages, first.runId).done;
 
@@ -134,12 +134,12 @@ describe("resume refuses bad runs and changes nothing", () => {
 		crashDuringSecond(harness, first.runId, deadPid());
 		const paths = runPaths(harness.cwd, first.runId);
 		const [header, ...rest] = readFileSync(paths.journal, "utf8").split("\n");
-		writeFileSync(paths.journal, [header?.replace('"version":1', '"version":7'), ...rest].join("\n"));
+		writeFileSync(paths.journal, [header?.replace('"version":2', '"version":7'), ...rest].join("\n"));
 		const before = readFileSync(paths.journal, "utf8");
 		const files = readdirSync(paths.runDir).sort();
 
 		expect(() => harness.resume(twoStages, first.runId)).toThrow(
-			/was written by a newer pi-workflows \(journal version 7; this one reads up to 1\)/,
+			/was written by a newer pi-workflows \(journal version 7; this one reads up to 2\)/,
 		);
 		expect(readFileSync(paths.journal, "utf8")).toBe(before);
 		expect(readdirSync(paths.runDir).sort()).toEqual(files);

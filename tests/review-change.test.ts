@@ -3,7 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { readJournalFile } from "../extensions/workflows/store/journal.js";
+import { readJournalFile } from "../extensions/workflows/store/file-journal.js";
 import reviewChange from "../workflows/review-change.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
@@ -87,8 +87,10 @@ describe("review-change workflow", () => {
 		const types = journal.events.map((event) => event.type);
 		expect(types[0]).toBe("run_started");
 		expect(types.at(-1)).toBe("run_finished");
-		expect(types.filter((type) => type === "stage_started")).toHaveLength(4);
-		expect(types.filter((type) => type === "stage_completed")).toHaveLength(4);
+		expect(types.filter((type) => type === "node_started")).toHaveLength(4);
+		expect(
+			journal.events.filter((event) => event.type === "node_finished" && event.status === "completed"),
+		).toHaveLength(4);
 		for (const stage of saved.stages) expect(existsSync(join(runDir, stage.sessionFile))).toBe(true);
 		expect(existsSync(join(runDir, "report.md"))).toBe(true);
 		expect(readFileSync(join(harness.cwd, ".pi/workflows/runs/.gitignore"), "utf8")).toContain("*");

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Theme } from "@mariozechner/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
-import { matchRunId } from "../extensions/workflows/store/run-index.js";
+import { matchRunId } from "../extensions/workflows/engine/runs.js";
 import { WorkflowCatalog } from "../extensions/workflows/surface/catalog.js";
 import { parseInputs, splitWords } from "../extensions/workflows/surface/command-args.js";
 import { renderWorkflowCall, renderWorkflowResult } from "../extensions/workflows/surface/tool-render.js";

@@ -73,7 +73,7 @@ describe("ctx.tool", () => {
 		// Cut the journal as if the process died right after the fix, before the second test ran.
 		const journal = runPaths(harness.cwd, first.runId).journal;
 		const lines = readFileSync(journal, "utf8").trim().split("\n");
-		const fixDone = lines.findIndex((line) => line.includes('"stage_completed"'));
+		const fixDone = lines.findIndex((line) => line.includes('"node_finished"') && line.includes('"stageId":"fix"'));
 		writeFileSync(journal, `${lines.slice(0, fixDone + 1).join("\n")}\n`);
 		const modelCalls = harness.provider.calls.length;
 

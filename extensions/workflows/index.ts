@@ -2,7 +2,7 @@
 // command and the --trust-workflows flag, and binds the live run view to the current session.
 
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
-import { resumableRuns } from "./store/run-index.js";
+import { projectStore, resumableRuns } from "./engine/runs.js";
 import { modelHost } from "./stages/model-host.js";
 import { completionText, resumableNotice } from "./surface/format.js";
 import { piMode } from "./surface/pi-mode.js";
@@ -67,7 +67,7 @@ export default function piWorkflows(pi: ExtensionAPI): void {
 		if (ctx.hasUI) void service.catalog(ctx.cwd).catch(() => undefined);
 		// Runs left by earlier processes are offered, never resumed silently.
 		if (ctx.hasUI) {
-			const waiting = resumableRuns(ctx.cwd).filter((run) => !manager.get(run.runId));
+			const waiting = resumableRuns(projectStore(ctx.cwd)).filter((run) => !manager.get(run.runId));
 			if (waiting.length > 0) ctx.ui.notify(resumableNotice(waiting), "info");
 		}
 	});

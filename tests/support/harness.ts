@@ -13,6 +13,9 @@ import {
 	runWorkflow,
 	startWorkflow,
 } from "../../extensions/workflows/engine/run.js";
+import { openRunView, projectStore, type RunView } from "../../extensions/workflows/engine/runs.js";
+import type { JournalEvent } from "../../extensions/workflows/store/events.js";
+import type { RunStore } from "../../extensions/workflows/store/run-store.js";
 import { createInMemoryModelRegistry } from "../../extensions/workflows/testing/in-memory-models.js";
 import {
 	createScriptedProvider,
@@ -25,6 +28,12 @@ export interface Harness {
 	agentDir: string;
 	provider: ScriptedProvider;
 	modelRegistry: ModelRegistry;
+	/** The project's run store (files under .pi/workflows/runs). */
+	store: RunStore;
+	/** A run as a surface sees it: report, pending questions, ownership. */
+	view(runId: string): RunView;
+	/** A run's journal events, as read (and migrated) now. */
+	events(runId: string): JournalEvent[];
 	run(
 		definition: AnyWorkflowDefinition,
 		inputs: unknown,
@@ -57,11 +66,15 @@ export async function createHarness(script: Script, models: string[] = ["fast", 
 		defaultModel: `scripted/${models[0]}`,
 	});
 	mkdirSync(cwd, { recursive: true });
+	const store = projectStore(cwd);
 	return {
 		cwd,
 		agentDir,
 		provider,
 		modelRegistry,
+		store,
+		view: (runId) => openRunView(store, runId, { artifacts: true }),
+		events: (runId) => store.read(runId).events,
 		run: (definition, inputs, options) => runWorkflow(definition, inputs, { ...base(), ...options }),
 		start: (definition, inputs, options) => startWorkflow(definition, inputs, { ...base(), ...options }),
 		resume: (definition, runId, options) => resumeWorkflow(definition, { ...base(), runId, ...options }),

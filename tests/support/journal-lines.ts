@@ -6,9 +6,10 @@ import { existsSync, readFileSync } from "node:fs";
 export interface JournalLine {
 	type: string;
 	stageId?: string;
+	kind?: string;
 	sessionFile?: string;
 	status?: string;
-	answer?: unknown;
+	result?: unknown;
 }
 
 export function journalEvents(path: string): JournalLine[] {
@@ -24,5 +25,13 @@ export function journalEvents(path: string): JournalLine[] {
 	return events;
 }
 
-/** `type stageId` (or just `type`), for comparing event sequences. */
-export const label = (event: JournalLine) => (event.stageId ? `${event.type} ${event.stageId}` : event.type);
+/** Whether an event starts a question (a prompt node). */
+export const isQuestionStart = (event: JournalLine) => event.type === "node_started" && event.kind === "prompt";
+
+/** A short name of an event, for comparing event sequences: `started s1`, `completed s1` (a node's end is
+ * named by its status), `replayed s1`, `steered s1`; run events by their type. */
+export function label(event: JournalLine): string {
+	if (!event.stageId) return event.type;
+	const what = event.type === "node_finished" ? (event.status ?? "finished") : event.type.replace(/^node_/, "");
+	return `${what} ${event.stageId}`;
+}

@@ -98,6 +98,15 @@ export interface ToolCallOptions {
 	timeoutMs?: number;
 	/** `throw` (default) fails with a StageError; `return` resolves `{ ok: false, error }` to branch on. */
 	failureMode?: "throw" | "return";
+	/** Calling `fn` twice has the same effect as calling it once (default false). */
+	idempotent?: boolean;
+	/**
+	 * What a resume does with a call that started and did not finish (the process died or the run was stopped
+	 * while `fn` ran, so its effect may or may not have happened): `rerun` calls `fn` again, `ask` asks a person
+	 * (run it again, or treat it as done: the call then returns `null`), `fail` fails the run.
+	 * Default: `rerun` for idempotent calls, else `ask`.
+	 */
+	onInterrupted?: "rerun" | "ask" | "fail";
 }
 
 /** What `fn` of `ctx.tool` receives next to its arguments. */
@@ -106,6 +115,9 @@ export interface ToolCallContext {
 	signal: AbortSignal;
 	/** 1 for the first call, 2 for the first retry, ... */
 	attempt: number;
+	/** The same for every attempt and every resume of this call, and different for every other call: hand it to
+	 * an API that deduplicates requests, so an effect repeated after a crash is applied once. */
+	idempotencyKey: string;
 }
 
 /** A failed `ctx.tool` call as data; command failures carry exit code and output. */

@@ -1,5 +1,5 @@
-// The ctx a workflow's `run` receives: task, chain and parallel on top of the stage runner. Each call
-// works in a scope (graph frontier + abort signal); parallel branches get scopes of their own.
+// The ctx a workflow's `run` receives: task, tool, ui, chain and parallel on top of the call protocol. Each
+// call works in a scope (graph frontier + abort signal + call identities); parallel branches get their own.
 
 import { ParallelError } from "../authoring/parallel-error.js";
 import { StageError } from "../authoring/stage-error.js";
@@ -16,21 +16,22 @@ import type {
 } from "../authoring/types.js";
 import { WorkflowCancelled } from "../authoring/workflow-cancelled.js";
 import type { CallScope } from "./call-identity.js";
+import { runPrompt } from "./calls/prompt-call.js";
+import { runTask } from "./calls/task-call.js";
+import { runToolCall } from "./calls/tool-call.js";
 import { Frontier } from "./graph.js";
 import { createLimiter } from "./limiter.js";
-import { runPrompt } from "./prompt-call.js";
+import { isRunStop, WorkflowUsageError } from "./run-stops.js";
 import type { Scope } from "./scope.js";
-import { runStage } from "./stage-runner.js";
-import { runToolCall } from "./tool-call.js";
 
 export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
 	const { services } = scope;
 	const ctx: WorkflowContext<I> = {
 		inputs,
 		runId: services.runId,
-		cwd: services.cwd,
+		cwd: services.settings.cwd,
 		runDir: services.paths.runDir,
-		task: (name: string, options: TaskOptions) => runStage(scope, name, options),
+		task: (name: string, options: TaskOptions) => runTask(scope, name, options),
 		tool: ((
 			name: string,
 			args: unknown,
@@ -76,7 +77,7 @@ async function runChain<I>(
 	options: ChainOptions = {},
 ): Promise<StageResult[]> {
 	if (!Array.isArray(steps))
-		throw new Error(`Workflow "${workflow}": chain expected an array of steps, got ${typeof steps}`);
+		throw new WorkflowUsageError(workflow, `chain expected an array of steps, got ${typeof steps}`);
 	const results: StageResult[] = [];
 	for (const step of steps) {
 		const previous = results.at(-1);
@@ -105,13 +106,16 @@ async function runParallel<I>(
 ): Promise<unknown[]> {
 	const workflow = scope.services.workflow;
 	if (!Array.isArray(steps))
-		throw new Error(`Workflow "${workflow}": parallel expected an array of steps, got ${typeof steps}`);
+		throw new WorkflowUsageError(workflow, `parallel expected an array of steps, got ${typeof steps}`);
 	const concurrency = options.concurrency ?? Math.max(1, steps.length);
 	if (!Number.isInteger(concurrency) || concurrency < 1) {
-		throw new Error(
-			`Workflow "${workflow}": parallel expected concurrency to be an integer from 1 and up, got ${JSON.stringify(options.concurrency)}`,
+		throw new WorkflowUsageError(
+			workflow,
+			`parallel expected concurrency to be an integer from 1 and up, got ${JSON.stringify(options.concurrency)}`,
 		);
 	}
+	// No branches: nothing consumes the frontier, so the next call keeps its parents.
+	if (steps.length === 0) return [];
 	const failFast = options.failFast ?? true;
 	const group = new AbortController();
 	const signal = AbortSignal.any([scope.signal, group.signal]);
@@ -134,9 +138,9 @@ async function runParallel<I>(
 				try {
 					if (typeof step === "function") return await step(createContext(branch, inputs));
 					const { name, ...taskOptions } = step;
-					return await runStage(branch, name, taskOptions);
+					return await runTask(branch, name, taskOptions);
 				} catch (error) {
-					if (failFast) group.abort();
+					if (failFast || isRunStop(error)) group.abort();
 					throw error;
 				}
 			}),
@@ -147,6 +151,9 @@ async function runParallel<I>(
 	const failures = settled.flatMap((outcome) => (outcome.status === "rejected" ? [toError(outcome.reason)] : []));
 	if (failures.length === 0)
 		return settled.map((outcome) => (outcome.status === "fulfilled" ? outcome.value : undefined));
+	// A cancel or a budget stop inside a branch stops the run, in both fail-fast modes: it is not a branch failure.
+	const runStop = failures.find(isRunStop);
+	if (runStop) throw runStop;
 	if (failFast) {
 		// Report the failure that caused the stop, not the siblings it stopped.
 		throw failures.find((error) => !(error instanceof StageError && error.stopped)) ?? failures[0];

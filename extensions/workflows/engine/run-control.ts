@@ -2,34 +2,33 @@
 // another live process (a request through the run's mailbox, answered by the owner), or owned by no
 // one (interrupted or paused: the change is journaled here, under the run's lock).
 
-import { existsSync } from "node:fs";
 import type { JournalEvent, RunStatus } from "../store/events.js";
-import { FileJournal, type JournalContents, readJournalFile } from "../store/journal.js";
 import { buildReport, type RunReport, writeReport } from "../store/report.js";
-import { listArtifacts, runPaths } from "../store/run-directory.js";
-import { acquireRunLock, describeOwner, inspectLock } from "../store/run-lock.js";
-import { type ControlRequest, sendControlRequest } from "../store/run-mailbox.js";
+import { listArtifacts } from "../store/run-directory.js";
+import { RunFold } from "../store/run-fold.js";
+import { describeOwner } from "../store/run-lock.js";
+import type { ControlRequest, RunStore } from "../store/run-store.js";
+import { findPending } from "./calls/prompt-board.js";
+import { LeaseRelay } from "./lease-relay.js";
 import { parseAnswer } from "./prompt-answer.js";
-import { findPending, type PendingPrompt } from "./prompt-call.js";
 import type { WorkflowRun } from "./run-driver.js";
 
-/** Applies a control request and says what happened; throws when the run cannot take it. */
+/** Applies a control request and says what happened; throws, changing nothing, when the run cannot take it. */
 export async function controlRun(
-	cwd: string,
+	store: RunStore,
 	runId: string,
 	request: ControlRequest,
 	live?: WorkflowRun,
 ): Promise<string> {
 	if (live) return controlLive(live, request);
-	const paths = runPaths(cwd, runId);
-	if (!existsSync(paths.journal)) throw new Error(`Run ${runId} has no journal at ${paths.journal}`);
-	const lock = inspectLock(paths.runDir);
-	if (lock.state === "owned") {
-		const reply = await sendControlRequest(paths.runDir, request);
-		if (!reply.ok) throw new Error(`Run ${runId} (${describeOwner(lock.owner)}): ${reply.message}`);
+	if (!store.has(runId)) throw new Error(`Run ${runId} has no journal at ${store.paths(runId).journal}`);
+	const owner = store.owner(runId);
+	if (owner.state === "owned") {
+		const reply = await store.send(runId, request);
+		if (!reply.ok) throw new Error(`Run ${runId} (${describeOwner(owner.owner)}): ${reply.message}`);
 		return reply.message;
 	}
-	return controlUnowned(cwd, runId, request);
+	return controlUnowned(store, runId, request);
 }
 
 async function controlLive(run: WorkflowRun, request: ControlRequest): Promise<string> {
@@ -45,16 +44,16 @@ async function controlLive(run: WorkflowRun, request: ControlRequest): Promise<s
 
 /** Nobody drives the run: the change is journaled under its lock, checked against the journal as it
  * is once the lock is held (so a process resuming the run meanwhile is never overridden). */
-function controlUnowned(cwd: string, runId: string, request: ControlRequest): string {
+function controlUnowned(store: RunStore, runId: string, request: ControlRequest): string {
 	let said = "";
-	const report = journalUnderLock(cwd, runId, (contents, status): JournalEvent | undefined => {
+	const report = journalUnderLock(store, runId, (fold, status): JournalEvent | undefined => {
 		const at = new Date().toISOString();
 		if (request.type === "answer") {
-			const prompt = findPending(runId, pendingInJournal(contents.events), request.promptId);
+			const prompt = findPending(runId, fold.pending(), request.promptId);
 			const parsed = parseAnswer(prompt, request.value);
 			if (!parsed.ok) throw new Error(`Run ${runId}, prompt "${prompt.id}": ${parsed.error}; it is still waiting.`);
 			said = `Answered prompt "${prompt.id}" of run ${runId}: ${JSON.stringify(parsed.value)}.`;
-			return { type: "prompt_answered", at, stageId: prompt.id, answer: parsed.value };
+			return { type: "node_finished", at, stageId: prompt.id, status: "completed", result: parsed.value };
 		}
 		if (request.type === "steer") {
 			throw new Error(
@@ -80,49 +79,25 @@ function controlUnowned(cwd: string, runId: string, request: ControlRequest): st
 /** Takes the run's lock, lets `decide` read the journal and name the event to add (or none, or throw),
  * appends it and rewrites the report. Returns the new report, or undefined when nothing was added. */
 function journalUnderLock(
-	cwd: string,
+	store: RunStore,
 	runId: string,
-	decide: (contents: JournalContents, status: RunStatus) => JournalEvent | undefined,
+	decide: (fold: RunFold, status: RunStatus) => JournalEvent | undefined,
 ): RunReport | undefined {
-	const paths = runPaths(cwd, runId);
-	const lock = acquireRunLock(paths.runDir);
-	if (!lock.ok) throw new Error(`Run ${runId}: ${lock.error}`);
+	const opened = store.open(runId, new LeaseRelay());
+	if (!opened.ok) throw new Error(`Run ${runId}: ${opened.error}`);
+	const { paths, contents, journal, lease } = opened.run;
 	try {
-		const contents = readJournalFile(paths.journal);
-		const event = decide(contents, buildReport(contents, paths.runDir).status);
+		const fold = RunFold.of(contents);
+		const event = decide(fold, fold.status());
 		if (!event) return undefined;
-		const journal = FileJournal.open(paths.journal);
 		journal.append(event, { durable: true });
 		journal.close();
-		const report = buildReport(
-			{ ...contents, events: [...contents.events, event] },
-			paths.runDir,
-			listArtifacts(paths),
-		);
+		fold.apply(event);
+		const report = buildReport(fold, paths.runDir, listArtifacts(paths).files);
 		writeReport(paths, report);
 		return report;
 	} finally {
-		lock.lock.release();
+		journal.close();
+		lease.release();
 	}
-}
-
-/** Questions journaled as pending and not answered since, as the board would hold them. */
-export function pendingInJournal(events: readonly JournalEvent[]): PendingPrompt[] {
-	const pending = new Map<string, PendingPrompt>();
-	for (const event of events) {
-		if (event.type === "prompt_pending") {
-			const {
-				type: _type,
-				at: _at,
-				stageId,
-				key: _key,
-				parents: _parents,
-				fingerprint: _fingerprint,
-				...question
-			} = event;
-			pending.set(stageId, { id: stageId, ...question });
-		}
-		if (event.type === "prompt_answered") pending.delete(event.stageId);
-	}
-	return [...pending.values()];
 }

@@ -1,46 +1,40 @@
-// Drives one run in this process, for a new run and a resumed one alike: journals events (keeping the
-// report current), runs the workflow's `run` with a ctx whose calls replay what earlier processes
-// recorded, serves pause / cancel / steer requests (from this process and, through the run's mailbox,
-// from others), and at the end journals how the run stopped and gives up the run's lock.
+// Drives one run in this process, a new run and a resumed one alike: runs the workflow's `run` with a ctx whose
+// calls replay what earlier processes recorded (through the run's fold), serves pause / cancel / steer /
+// answer requests (from this process and, through the store's mailbox, from others), and at the end journals
+// how the run stopped and gives up ownership. `done` always settles with the final report.
 
-import type { ExtensionUIContext } from "@mariozechner/pi-coding-agent";
-import { getAgentDir, type ModelRegistry } from "@mariozechner/pi-coding-agent";
-import { StageError } from "../authoring/stage-error.js";
 import type { AnyWorkflowDefinition, StageResult } from "../authoring/types.js";
 import { checkOutputs } from "../authoring/validate.js";
-import { WorkflowCancelled } from "../authoring/workflow-cancelled.js";
-import type { JournalEvent, RunFinishedEvent, RunPausedEvent } from "../store/events.js";
-import type { FileJournal } from "../store/journal.js";
-import { buildReport, type RunReport, writeReport } from "../store/report.js";
-import { listArtifacts, type RunPaths } from "../store/run-directory.js";
-import type { RunLock } from "../store/run-lock.js";
-import { type ControlRequest, serveControlRequests } from "../store/run-mailbox.js";
-import { SpendLedger } from "../store/spend-ledger.js";
 import { type ModelResolution, resolveModelSpec } from "../stages/model-spec.js";
-import type { StageResourceOptions } from "../stages/stage-resources.js";
-import type { StageActivity, StageRetrySettings } from "../stages/stage-session.js";
-import { BudgetExceededError } from "./budget.js";
+import type { JournalEvent, RunFinishedEvent, RunPausedEvent } from "../store/events.js";
+import type { RunReport } from "../store/report.js";
+import type { RunPaths } from "../store/run-directory.js";
+import type { NodeState } from "../store/run-fold.js";
+import type { ControlRequest } from "../store/run-mailbox.js";
+import type { OpenedRun, RunStore } from "../store/run-store.js";
 import { CallScope } from "./call-identity.js";
+import { type PendingPrompt, PromptBoard } from "./calls/prompt-board.js";
 import { createContext } from "./context.js";
 import { Frontier, StageIds } from "./graph.js";
+import type { LeaseRelay } from "./lease-relay.js";
 import { createLimiter } from "./limiter.js";
-import { type PendingPrompt, PromptBoard } from "./prompt-call.js";
-import { ReplayLog } from "./replay.js";
+import { type RunProgressEvent, RunRecorder } from "./run-recorder.js";
+import type { RunSettings } from "./run-settings.js";
+import { finishedWithError, InvalidOutputsError } from "./run-stops.js";
 import type { RunServices } from "./scope.js";
 
-/** report.json is a view of the journal: rewritten at most this often while a run moves, and at its end. */
-const REPORT_INTERVAL_MS = 250;
-
-export type RunProgressEvent =
-	| { type: "journal"; runId: string; event: JournalEvent }
-	| { type: "activity"; runId: string; stageId: string; activity: StageActivity };
+export type { RunProgressEvent } from "./run-recorder.js";
 
 export interface WorkflowRun {
 	runId: string;
 	paths: RunPaths;
-	/** The report as of now, rebuilt from the journal events. */
+	/** The report as of now, from the run's fold. */
 	report(): RunReport;
-	/** Settles with the final report; never rejects for workflow failures (they are in the report). */
+	/** The run's nodes as folded so far, in the order they first started (the live view reads them). */
+	nodes(): Iterable<NodeState>;
+	/** Reports a problem of the run's surroundings (a view that failed, say) through the run's warning sink. */
+	warn(message: string): void;
+	/** Settles with the final report; never rejects (failures are in the report). */
 	done: Promise<RunReport>;
 	/** Stops the run for good: running stages are aborted, nothing new starts, status `cancelled`. */
 	cancel(reason?: string): void;
@@ -58,63 +52,25 @@ export interface WorkflowRun {
 export interface DriveOptions {
 	definition: AnyWorkflowDefinition;
 	inputs: Record<string, unknown>;
-	paths: RunPaths;
-	journal: FileJournal;
-	lock: RunLock;
-	/** Events an earlier process journaled (a resume), replayed by the ctx calls. */
-	previous: readonly JournalEvent[];
+	store: RunStore;
+	/** The run as opened (or created) for this process: files, journal so far, writer, lease. */
+	opened: OpenedRun;
+	/** Relays what the lease reports (taken before the driver existed) to the driver. */
+	lease: LeaseRelay;
 	/** The event that opens this process's part of the run: run_started or run_resumed. */
 	opening: JournalEvent;
-	cwd: string;
-	modelRegistry: ModelRegistry | (() => ModelRegistry);
-	defaultModel?: string;
-	agentDir?: string;
-	concurrency: number;
+	settings: RunSettings;
 	signal?: AbortSignal;
-	stageResources?: StageResourceOptions;
-	retry?: StageRetrySettings;
-	uiContext?: ExtensionUIContext;
 	resumeMessage?: string;
-	/** "wait" (default): a question waits for an answer; "stop": the run stops there (headless), status
-	 * awaiting_input, and a later answer continues it. */
-	inputMode?: "wait" | "stop";
 	/** Told when a question starts waiting, so the surface can show it. */
 	onPrompt?: (prompt: PendingPrompt) => void;
 	onEvent?: (event: RunProgressEvent) => void;
 }
 
 export function driveRun(options: DriveOptions): WorkflowRun {
-	const { definition, paths, journal } = options;
+	const { definition, opened, settings } = options;
+	const { paths } = opened;
 	const runId = paths.runId;
-	const events: JournalEvent[] = [...options.previous];
-	const ledger = new SpendLedger();
-	for (const event of events) ledger.apply(event);
-	const replay = ReplayLog.fromEvents(events);
-
-	const report = () =>
-		buildReport({ header: journal.header, events, warnings: [] }, paths.runDir, listArtifacts(paths));
-	// Rewriting the whole report on every event made a run quadratic in its stages; coalesce the writes.
-	let reportTimer: ReturnType<typeof setTimeout> | undefined;
-	const flushReport = () => {
-		clearTimeout(reportTimer);
-		reportTimer = undefined;
-		writeReport(paths, report());
-	};
-	const notify = (event: RunProgressEvent) => {
-		try {
-			options.onEvent?.(event);
-		} catch {
-			// An observer's failure must never break the run.
-		}
-	};
-	const record = (event: JournalEvent, durable = false) => {
-		journal.append(event, { durable });
-		events.push(event);
-		ledger.apply(event);
-		if (event.type === options.opening.type) flushReport();
-		else reportTimer ??= setTimeout(flushReport, REPORT_INTERVAL_MS);
-		notify({ type: "journal", runId, event });
-	};
 
 	const abort = new AbortController();
 	let stopping: { mode: "pause" | "cancel"; reason: string } | undefined;
@@ -123,57 +79,40 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		stopping = { mode, reason };
 		abort.abort();
 	};
+	const recorder = new RunRecorder(paths, opened.journal, opened.lease, opened.contents, options.onEvent, (reason) =>
+		stop("pause", reason),
+	);
+	options.lease.bind(recorder);
 	const onExternalAbort = () => stop("cancel", "the caller aborted the run");
 	options.signal?.addEventListener("abort", onExternalAbort, { once: true });
 
-	const registry = options.modelRegistry;
-	const currentRegistry = typeof registry === "function" ? registry : () => registry;
-	// A replay prepares every recorded stage again; scanning the registry's model list each time was a
-	// quarter of a resume's time. Only successes are kept, so a fixed credential is seen at once.
-	const resolved = new WeakMap<ModelRegistry, Map<string, ModelResolution>>();
-	const resolveModel = (spec: string): ModelResolution => {
-		const current = currentRegistry();
-		const known = resolved.get(current) ?? new Map<string, ModelResolution>();
-		resolved.set(current, known);
-		const cached = known.get(spec);
-		if (cached) return cached;
-		const resolution = resolveModelSpec(spec, current);
-		if (resolution.ok) known.set(spec, resolution);
-		return resolution;
-	};
 	const services: RunServices = {
 		workflow: definition.name,
 		runId,
 		paths,
-		cwd: options.cwd,
-		agentDir: options.agentDir ?? getAgentDir(),
-		modelRegistry: currentRegistry,
-		defaultModel: options.defaultModel,
-		resolveModel,
-		stageResources: options.stageResources ?? {},
-		retry: options.retry,
-		uiContext: options.uiContext,
+		settings,
+		resolveModel: cachedModelResolver(settings),
 		budget: definition.budget,
-		limiter: createLimiter(options.concurrency),
-		ids: new StageIds(replay.usedIds),
-		replay,
+		limiter: createLimiter(settings.concurrency),
+		ids: new StageIds(recorder.fold.usedIds()),
+		fold: recorder.fold,
 		resumeMessage: options.resumeMessage,
 		stopping: () => stopping?.mode,
 		prompts: new PromptBoard(runId, (prompt) => {
-			if (options.inputMode === "stop") stop("pause", `awaiting input: prompt "${prompt.id}"`);
-			else {
-				try {
-					options.onPrompt?.(prompt);
-				} catch {
-					// A surface's failure to show a question leaves it pending, answerable from any other.
-				}
+			if (settings.inputMode === "stop") return stop("pause", `awaiting input: prompt "${prompt.id}"`);
+			try {
+				options.onPrompt?.(prompt);
+			} catch (error) {
+				// The question stays pending, answerable from any other surface.
+				recorder.warn(`a question could not be shown: ${error instanceof Error ? error.message : String(error)}`);
 			}
 		}),
 		steerable: new Map(),
 		completed: [] as StageResult[],
-		spent: () => ledger.total(),
-		record,
-		activity: (stageId, activity) => notify({ type: "activity", runId, stageId, activity }),
+		record: (event, durable) => recorder.record(event, durable),
+		sync: () => recorder.sync(),
+		activity: (stageId, activity) => recorder.activity(stageId, activity),
+		warn: (message) => recorder.warn(message),
 	};
 
 	const steer = async (stageId: string, message: string) => {
@@ -185,16 +124,16 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 			);
 		}
 		await deliver(message);
-		record({ type: "stage_steered", at: new Date().toISOString(), stageId, message }, true);
+		recorder.record({ type: "node_steered", at: new Date().toISOString(), stageId, message }, true);
 	};
-
-	record(options.opening, true);
-	if (options.signal?.aborted) stop("cancel", "the caller aborted the run");
-
 	const answer = (promptId: string | undefined, value: unknown) => {
 		const answered = services.prompts.answer(promptId, value);
 		return `Answered prompt "${answered.prompt.id}" of run ${runId}: ${JSON.stringify(answered.value)}.`;
 	};
+
+	recorder.record(options.opening, true);
+	recorder.flushReport();
+	if (options.signal?.aborted) stop("cancel", "the caller aborted the run");
 
 	let done: Promise<RunReport> | undefined;
 	const handleControl = async (request: ControlRequest) => {
@@ -212,15 +151,10 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	done = (async (): Promise<RunReport> => {
 		let finished: RunFinishedEvent | RunPausedEvent;
 		try {
-			const ctx = createContext(
-				{ services, frontier: new Frontier(), signal: abort.signal, calls: new CallScope() },
-				options.inputs,
-			);
-			const outputs = await definition.run(ctx);
-			const outputProblems = checkOutputs(definition.outputs, outputs);
-			if (outputProblems.length > 0) {
-				throw new Error(`Workflow "${definition.name}": invalid outputs:\n- ${outputProblems.join("\n- ")}`);
-			}
+			const scope = { services, frontier: new Frontier(), signal: abort.signal, calls: new CallScope() };
+			const outputs = await definition.run(createContext(scope, options.inputs));
+			const problems = checkOutputs(definition.outputs, outputs);
+			if (problems.length > 0) throw new InvalidOutputsError(definition.name, problems);
 			finished = {
 				type: "run_finished",
 				at: new Date().toISOString(),
@@ -233,27 +167,26 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 			abort.abort();
 			options.signal?.removeEventListener("abort", onExternalAbort);
 		}
-		let final: RunReport;
 		try {
-			record(finished, true);
-			clearTimeout(reportTimer);
-			final = report();
-			writeReport(paths, final);
-		} finally {
-			stopServing();
-			journal.close();
-			options.lock.release();
+			recorder.record(finished, true);
+		} catch (error) {
+			recorder.warn(
+				`the end of the run could not be journaled: ${error instanceof Error ? error.message : String(error)}`,
+			);
 		}
-		return final;
+		stopServing();
+		return recorder.finish();
 	})();
 
 	// Served once `done` exists: a request already waiting in the mailbox is handled at once.
-	stopServing = serveControlRequests(paths.runDir, handleControl);
+	stopServing = options.store.serve(runId, handleControl, (message) => recorder.warn(message));
 
 	return {
 		runId,
 		paths,
-		report,
+		report: () => recorder.report(),
+		nodes: () => recorder.fold.nodes(),
+		warn: (message) => recorder.warn(message),
 		done,
 		cancel: (reason = "cancelled by the user") => stop("cancel", reason),
 		pause: (reason = "paused by the user") => stop("pause", reason),
@@ -263,28 +196,18 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	};
 }
 
-function finishedWithError(
-	workflow: string,
-	error: unknown,
-	stopping: { mode: "pause" | "cancel"; reason: string } | undefined,
-): RunFinishedEvent | RunPausedEvent {
-	const at = new Date().toISOString();
-	if (error instanceof WorkflowCancelled)
-		return { type: "run_finished", at, status: "cancelled", reason: error.reason };
-	if (stopping?.mode === "pause") return { type: "run_paused", at, reason: stopping.reason };
-	if (stopping) return { type: "run_finished", at, status: "cancelled", reason: stopping.reason };
-	if (error instanceof BudgetExceededError) {
-		return {
-			type: "run_finished",
-			at,
-			status: "blocked",
-			reason: error.message,
-			error: `Workflow "${workflow}": ${error.message}`,
-		};
-	}
-	if (error instanceof StageError || (error instanceof Error && error.message.startsWith(`Workflow "${workflow}"`))) {
-		return { type: "run_finished", at, status: "failed", error: error.message };
-	}
-	const message = error instanceof Error ? error.message : String(error);
-	return { type: "run_finished", at, status: "failed", error: `Workflow "${workflow}": ${message}` };
+/** A replay prepares every recorded stage again; resolving a spec once per registry keeps that cheap. Only
+ * successes are kept, so a fixed credential is seen at once. */
+function cachedModelResolver(settings: RunSettings): (spec: string) => ModelResolution {
+	const resolved = new WeakMap<object, Map<string, ModelResolution>>();
+	return (spec) => {
+		const registry = settings.modelRegistry();
+		const known = resolved.get(registry) ?? new Map<string, ModelResolution>();
+		resolved.set(registry, known);
+		const cached = known.get(spec);
+		if (cached) return cached;
+		const resolution = resolveModelSpec(spec, registry);
+		if (resolution.ok) known.set(spec, resolution);
+		return resolution;
+	};
 }

@@ -1,38 +1,25 @@
-// The programmatic runner every surface shares. `startWorkflow` validates inputs, creates the run
-// directory, journal and lock, and drives a new run; `resumeWorkflow` takes over a run an earlier
-// process left (crashed, paused, failed, blocked) and re-executes it, replaying what was recorded.
-// Both return at once with a WorkflowRun; `runWorkflow` waits for the final report.
+// The programmatic runner every surface shares. `startWorkflow` validates inputs, creates the run in the store
+// (folders, lock, journal) and drives it; `resumeWorkflow` takes over a run an earlier process left (crashed,
+// paused, failed, blocked) and re-executes it, replaying what was recorded. Both return at once with a
+// WorkflowRun; `runWorkflow` waits for the final report.
 
-import { existsSync } from "node:fs";
-import type { ExtensionUIContext, ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import { checkInputs } from "../authoring/validate.js";
 import type { RunStartedEvent } from "../store/events.js";
-import { FileJournal, readJournalFile } from "../store/journal.js";
+import { FileRunStore } from "../store/file-store.js";
 import { buildReport, type RunReport } from "../store/report.js";
-import { createRunDirectory, listArtifacts, newRunId, runPaths } from "../store/run-directory.js";
-import { acquireRunLock } from "../store/run-lock.js";
-import type { StageResourceOptions } from "../stages/stage-resources.js";
-import type { StageRetrySettings } from "../stages/stage-session.js";
-import type { PendingPrompt } from "./prompt-call.js";
+import { newRunId, type RunPaths } from "../store/run-directory.js";
+import { RunFold } from "../store/run-fold.js";
+import type { RunStore } from "../store/run-store.js";
+import type { PendingPrompt } from "./calls/prompt-board.js";
+import { LeaseRelay } from "./lease-relay.js";
 import { driveRun, type RunProgressEvent, type WorkflowRun } from "./run-driver.js";
+import { type RunSettingsInput, runSettings } from "./run-settings.js";
 
 export type { RunProgressEvent, WorkflowRun } from "./run-driver.js";
+export { DEFAULT_CONCURRENCY } from "./run-settings.js";
 
-export const DEFAULT_CONCURRENCY = 4;
-
-export interface RunWorkflowOptions {
-	/** Project directory: stages work here and the run directory is created under it. */
-	cwd: string;
-	/** The host's model registry (providers, models.json, credentials), or a getter for the current one:
-	 * a host that replaces its registry mid-run (Pi on /new or /reload) hands later stages the new one. */
-	modelRegistry: ModelRegistry | (() => ModelRegistry);
-	/** Model for stages that name none, as `provider/id[:level]`. */
-	defaultModel?: string;
-	/** Pi's agent directory for the user's resources (default: Pi's, honouring PI_CODING_AGENT_DIR). */
-	agentDir?: string;
-	/** Run-wide limit on stage sessions in flight (default 4). */
-	concurrency?: number;
+export interface RunWorkflowOptions extends RunSettingsInput {
 	runId?: string;
 	/** Aborting it cancels the run. */
 	signal?: AbortSignal;
@@ -40,14 +27,8 @@ export interface RunWorkflowOptions {
 	workflowFile?: string;
 	/** The data spec of a dynamic workflow, recorded in the journal so a resume can rebuild it. */
 	spec?: unknown;
-	stageResources?: StageResourceOptions;
-	/** Pi's retries of transient provider errors in stages (default: on, Pi's defaults). */
-	retry?: StageRetrySettings;
-	/** Where dialogs raised inside stages go. */
-	uiContext?: ExtensionUIContext;
-	/** "wait" (default): a question (ctx.ui.*) waits for an answer; "stop": the run stops there with status
-	 * awaiting_input (headless use), and answering it later continues the run. */
-	inputMode?: "wait" | "stop";
+	/** Where the run's journal, ownership and mailbox live (default: files in the project, FileRunStore). */
+	store?: RunStore;
 	/** Told when a question starts waiting, to show it (the answer goes to `WorkflowRun.answer`). */
 	onPrompt?: (prompt: PendingPrompt) => void;
 	/** Progress: every journal event and live stage activity. */
@@ -71,16 +52,11 @@ export function startWorkflow(
 	if (problems.length > 0) {
 		throw new Error(`Workflow "${definition.name}": invalid inputs:\n- ${problems.join("\n- ")}`);
 	}
-	const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+	const settings = runSettings(options);
+	const store = options.store ?? new FileRunStore(options.cwd);
 	const runId = options.runId ?? newRunId();
-	const paths = createRunDirectory(options.cwd, runId);
-	const lock = acquireRunLock(paths.runDir);
-	if (!lock.ok) throw new Error(`Run ${runId}: ${lock.error}`);
-	const journal = FileJournal.create(paths.journal, {
-		runId,
-		workflow: definition.name,
-		createdAt: new Date().toISOString(),
-	});
+	const lease = new LeaseRelay();
+	const opened = store.create(runId, { workflow: definition.name, createdAt: new Date().toISOString() }, lease);
 	const opening: RunStartedEvent = {
 		type: "run_started",
 		at: new Date().toISOString(),
@@ -88,20 +64,10 @@ export function startWorkflow(
 		cwd: options.cwd,
 		...(options.workflowFile ? { workflowFile: options.workflowFile } : {}),
 		...(options.spec !== undefined ? { spec: options.spec } : {}),
-		...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
-		concurrency,
+		...(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
+		concurrency: settings.concurrency,
 	};
-	return driveRun({
-		...options,
-		definition,
-		inputs: opening.inputs,
-		paths,
-		journal,
-		lock: lock.lock,
-		previous: [],
-		opening,
-		concurrency,
-	});
+	return driveRun({ ...options, definition, inputs: opening.inputs, store, opened, lease, opening, settings });
 }
 
 /** Runs a workflow to its end and returns the final report (status completed, failed, blocked or cancelled). */
@@ -119,60 +85,86 @@ export function runWorkflow(
  * is a no-op that reports completion. Throws, changing nothing, when the run cannot be resumed.
  */
 export function resumeWorkflow(definition: AnyWorkflowDefinition, options: ResumeWorkflowOptions): WorkflowRun {
-	const paths = runPaths(options.cwd, options.runId);
+	const store = options.store ?? new FileRunStore(options.cwd);
 	const label = `Workflow "${definition.name}", run ${options.runId}`;
-	if (!existsSync(paths.journal)) throw new Error(`${label}: no journal at ${paths.journal}; nothing to resume.`);
-	const contents = readJournalFile(paths.journal);
-	if (contents.header.workflow !== definition.name) {
-		throw new Error(`${label}: the run belongs to workflow "${contents.header.workflow}"; nothing was resumed.`);
+	const paths = store.paths(options.runId);
+	if (!store.has(options.runId)) {
+		throw new Error(`${label}: no journal at ${paths.journal}; nothing to resume.`);
 	}
-	const current = buildReport(contents, paths.runDir, listArtifacts(paths));
-	if (current.status === "completed") return finishedRun(paths.runId, paths, current);
-	if (current.status === "cancelled") {
-		throw new Error(
-			`${label} was cancelled (${current.reason ?? "no reason given"}); a cancelled run is not resumed.`,
-		);
+	const before = refuseToResume(label, definition, RunFold.of(store.read(options.runId)), paths);
+	if (before.finished) return before.finished;
+	const lease = new LeaseRelay();
+	const opened = store.open(options.runId, lease);
+	if (!opened.ok) throw new Error(`${label} cannot be resumed: ${opened.error}.`);
+	// Decided again on the journal as it is now that the lock is held: another process may have moved it on.
+	const now = refuseToResume(label, definition, RunFold.of(opened.run.contents), paths, () =>
+		opened.run.lease.release(),
+	);
+	if (now.finished) {
+		opened.run.lease.release();
+		return now.finished;
 	}
-	const started = contents.events.find((event): event is RunStartedEvent => event.type === "run_started");
-	if (!started) throw new Error(`${label}: the journal has no run_started event; nothing to resume.`);
-	const problems = checkInputs(definition.inputs, started.inputs);
-	if (problems.length > 0) {
-		throw new Error(`${label}: its recorded inputs no longer fit the workflow:\n- ${problems.join("\n- ")}`);
-	}
-	const lock = acquireRunLock(paths.runDir);
-	if (!lock.ok) throw new Error(`${label} cannot be resumed: ${lock.error}.`);
-	let journal: FileJournal;
-	try {
-		journal = FileJournal.open(paths.journal);
-	} catch (error) {
-		lock.lock.release();
-		throw error;
-	}
+	const started = now.started;
+	const settings = runSettings({
+		...options,
+		defaultModel: started.defaultModel ?? options.defaultModel,
+		concurrency: started.concurrency,
+	});
 	return driveRun({
 		...options,
 		definition,
 		inputs: started.inputs,
-		paths,
-		journal,
-		lock: lock.lock,
-		previous: contents.events,
+		store,
+		opened: opened.run,
+		lease,
 		opening: {
 			type: "run_resumed",
 			at: new Date().toISOString(),
 			...(options.message ? { message: options.message } : {}),
 		},
-		defaultModel: started.defaultModel ?? options.defaultModel,
-		concurrency: started.concurrency ?? DEFAULT_CONCURRENCY,
+		settings,
 		resumeMessage: options.message,
 	});
 }
 
+/** What a resume may do with a run as its fold has it: refuse (throws), report it finished, or go on. */
+function refuseToResume(
+	label: string,
+	definition: AnyWorkflowDefinition,
+	fold: RunFold,
+	paths: RunPaths,
+	release: () => void = () => undefined,
+): { finished?: WorkflowRun; started: RunStartedEvent } {
+	const refuse = (message: string): never => {
+		release();
+		throw new Error(message);
+	};
+	const { run } = fold;
+	if (run.header.workflow !== definition.name) {
+		refuse(`${label}: the run belongs to workflow "${run.header.workflow}"; nothing was resumed.`);
+	}
+	const report = buildReport(fold, paths.runDir);
+	const started = run.started ?? refuse(`${label}: the journal has no run_started event; nothing to resume.`);
+	if (report.status === "completed") return { finished: finishedRun(paths, report), started };
+	if (report.status === "cancelled") {
+		refuse(`${label} was cancelled (${report.reason ?? "no reason given"}); a cancelled run is not resumed.`);
+	}
+	const problems = checkInputs(definition.inputs, started.inputs);
+	if (problems.length > 0) {
+		refuse(`${label}: its recorded inputs no longer fit the workflow:\n- ${problems.join("\n- ")}`);
+	}
+	return { started };
+}
+
 /** A run that has nothing left to do: its report, as settled. */
-function finishedRun(runId: string, paths: WorkflowRun["paths"], report: RunReport): WorkflowRun {
+function finishedRun(paths: RunPaths, report: RunReport): WorkflowRun {
+	const runId = paths.runId;
 	return {
 		runId,
 		paths,
 		report: () => report,
+		nodes: () => [],
+		warn: () => undefined,
 		done: Promise.resolve(report),
 		cancel: () => undefined,
 		pause: () => undefined,

@@ -55,6 +55,8 @@ export interface StageSessionSpec {
 	onActivity?: (activity: StageActivity) => void;
 	/** Called with a way to steer the stage once its session runs, and with undefined when it stops. */
 	onSteerable?: (steer: ((message: string) => Promise<void>) | undefined) => void;
+	/** Problems that do not end the stage (an abort that failed, say). */
+	onWarning?: (message: string) => void;
 }
 
 export interface StageSessionOutcome {
@@ -125,7 +127,11 @@ async function promptUntilDone(
 	startIndex: number,
 ): Promise<StageSessionOutcome> {
 	if (spec.signal.aborted) return { ...failure("stopped before it started"), aborted: true };
-	const abort = () => void session.abort();
+	const abort = () => {
+		session.abort().catch((error: unknown) => {
+			spec.onWarning?.(`aborting the session failed: ${error instanceof Error ? error.message : String(error)}`);
+		});
+	};
 	spec.signal.addEventListener("abort", abort, { once: true });
 	const unsubscribe = session.subscribe((event) => {
 		if (!spec.onActivity) return;

@@ -1,6 +1,6 @@
 // Reads what a stage's transcript holds, for resume: whether the stage did any work of its own (after
 // its own prompt, which a fork's copied history precedes), whether its last answer is final, and what
-// it spent. A missing or unreadable transcript holds no work.
+// it spent. A missing transcript holds no work; an unreadable one is said to be unreadable.
 
 import { existsSync } from "node:fs";
 import type { AgentMessage } from "@mariozechner/pi-agent-core";
@@ -10,6 +10,8 @@ import { usageOfMessages } from "./usage.js";
 
 export type TranscriptWork =
 	| { kind: "none" }
+	/** The file is there but could not be read: its work is unknown, never taken for none. */
+	| { kind: "unreadable"; error: string }
 	/** Work was done, but the stage had not answered: continue it. */
 	| { kind: "partial"; usage: Usage; said: string[] }
 	/** The stage's last message is its final answer: nothing to run. */
@@ -20,8 +22,8 @@ export function inspectTranscript(file: string, ownPrompt: string, cwd: string):
 	let messages: AgentMessage[];
 	try {
 		messages = SessionManager.open(file, undefined, cwd).buildSessionContext().messages;
-	} catch {
-		return { kind: "none" };
+	} catch (error) {
+		return { kind: "unreadable", error: error instanceof Error ? error.message : String(error) };
 	}
 	const start = ownWorkStart(messages, ownPrompt);
 	// Without its own prompt the transcript is only a fork's copied history: no work of this stage.

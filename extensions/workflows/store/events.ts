@@ -1,12 +1,12 @@
-// The journal's vocabulary: one JSON object per line, after a versioned header. The journal is the
-// run's source of truth; the report and `status` are rebuilt from it.
+// The journal's vocabulary: one JSON object per line, after a versioned header. The journal is the run's
+// source of truth; replay, the report, pending questions and the live view are folds of it (run-fold.ts).
+// Every recorded call of a workflow (a task, a tool call, a question, and the kinds added later) is a node:
+// `node_started` when it begins, `node_finished` when it ends, `node_replayed` when a resume returned its
+// recorded result. Version 1 journals used one event type per kind; legacy-events.ts migrates them on read.
 
-import type { StageResult, ToolCallResult, Usage } from "../authoring/types.js";
+import type { ToolCallResult, Usage } from "../authoring/types.js";
 
-/** The dialogs a human gate can be. */
-export type PromptKind = "input" | "confirm" | "select" | "editor";
-
-export const JOURNAL_VERSION = 1;
+export const JOURNAL_VERSION = 2;
 
 export type RunStatus =
 	| "running"
@@ -19,11 +19,26 @@ export type RunStatus =
 	| "cancelled"
 	| "skipped";
 
-export type StageStatus = "running" | "waiting" | "completed" | "failed" | "cancelled" | "interrupted";
+export type NodeStatus = "running" | "waiting" | "completed" | "failed" | "cancelled" | "interrupted";
 
-/** What a graph node is: a model stage (`ctx.task`), a recorded side effect (`ctx.tool`) or a question
- * to a person (`ctx.ui.*`, or a dialog raised inside a stage). */
+/** What a node is: a model stage (`ctx.task`), a recorded side effect (`ctx.tool`) or a question to a person
+ * (`ctx.ui.*`, or a dialog raised inside a stage). */
 export type NodeKind = "task" | "tool" | "prompt";
+
+/** The dialogs a human gate can be. */
+export type PromptKind = "input" | "confirm" | "select" | "editor";
+
+/** A question a workflow (or an extension inside a stage) asks a person. */
+export interface PromptQuestion {
+	kind: PromptKind;
+	message: string;
+	/** select: the choices. */
+	options?: string[];
+	/** input: a hint shown in the empty field. */
+	placeholder?: string;
+	/** editor: the text to start from. */
+	initial?: string;
+}
 
 export interface JournalHeader {
 	type: "header";
@@ -62,122 +77,6 @@ export interface RunPausedEvent {
 	reason: string;
 }
 
-export interface StageStartedEvent {
-	type: "stage_started";
-	at: string;
-	stageId: string;
-	/** Replay identity: scope path + name + occurrence (see engine/call-identity.ts). */
-	key?: string;
-	name: string;
-	parents: string[];
-	/** Hash of everything that decides the stage's result (prompt, model, tools, reads, output, context). */
-	fingerprint: string;
-	model: string;
-	sessionFile: string;
-	/** Why a recorded stage runs again on resume (fingerprint changed, output file missing, ...). */
-	rerun?: string;
-	/** Continues its own transcript from an earlier attempt instead of starting over. */
-	continued?: boolean;
-}
-
-export interface StageCompletedEvent {
-	type: "stage_completed";
-	at: string;
-	stageId: string;
-	result: StageResult;
-}
-
-export interface StageFailedEvent {
-	type: "stage_failed";
-	at: string;
-	stageId: string;
-	error: string;
-	/** True when the stage was stopped (cancel, fail-fast sibling) rather than failing on its own. */
-	cancelled?: boolean;
-	usage: Usage;
-	durationMs: number;
-}
-
-/** A running stage was stopped by a pause; its transcript is continued on resume. */
-export interface StageInterruptedEvent {
-	type: "stage_interrupted";
-	at: string;
-	stageId: string;
-	reason: string;
-	usage: Usage;
-	durationMs: number;
-}
-
-/** A resumed run reached a recorded call and returned its recorded result without running it. */
-export interface StageReplayedEvent {
-	type: "stage_replayed";
-	at: string;
-	stageId: string;
-}
-
-/** A message was delivered to a running stage before its next model call. */
-export interface StageSteeredEvent {
-	type: "stage_steered";
-	at: string;
-	stageId: string;
-	message: string;
-}
-
-/** The outcome of a `ctx.tool` call: its JSON value, or the failure with what a command printed. */
-export type ToolOutcome = ToolCallResult<unknown>;
-
-export interface ToolStartedEvent {
-	type: "tool_started";
-	at: string;
-	stageId: string;
-	key: string;
-	name: string;
-	parents: string[];
-	/** Hash of the tool's name, arguments and failure mode. */
-	fingerprint: string;
-	args: unknown;
-	rerun?: string;
-}
-
-export interface ToolFinishedEvent {
-	type: "tool_finished";
-	at: string;
-	stageId: string;
-	outcome: ToolOutcome;
-	/** How often `fn` was called (1 + retries used). */
-	calls: number;
-	durationMs: number;
-	/** The run was stopped while the tool ran; it runs again on resume. */
-	stopped?: boolean;
-	/** Recorded with failureMode "return": a failure is a result the workflow branches on. */
-	failureReturned?: boolean;
-}
-
-/** A question to a person started waiting (a human gate). */
-export interface PromptPendingEvent {
-	type: "prompt_pending";
-	at: string;
-	/** The prompt's id (`confirm`, `confirm-2`, ...), unique among the run's nodes. */
-	stageId: string;
-	key: string;
-	parents: string[];
-	fingerprint: string;
-	kind: PromptKind;
-	message: string;
-	options?: string[];
-	placeholder?: string;
-	initial?: string;
-	/** The stage whose session asked, for a dialog raised inside a stage. */
-	stage?: string;
-}
-
-export interface PromptAnsweredEvent {
-	type: "prompt_answered";
-	at: string;
-	stageId: string;
-	answer: string | boolean;
-}
-
 export interface RunFinishedEvent {
 	type: "run_finished";
 	at: string;
@@ -187,19 +86,102 @@ export interface RunFinishedEvent {
 	reason?: string;
 }
 
+interface NodeStartedBase {
+	type: "node_started";
+	at: string;
+	/** The node's id, unique in the run (`review`, `review-2`, `confirm`, ...). */
+	stageId: string;
+	/** Replay identity: scope path + kind + name + occurrence (see engine/call-identity.ts). */
+	key: string;
+	name: string;
+	parents: string[];
+	/** Hash of the node's own definition (prompt, model, tools, reads with their contents, arguments, ...). */
+	fingerprint: string;
+	/** Digests of the earlier nodes' results it consumed (previous results, fork source), by node id: a
+	 * resume replays the node only when these are unchanged too. */
+	consumed?: Record<string, string>;
+	/** Why a recorded node runs again on resume (fingerprint changed, output file missing, ...). */
+	rerun?: string;
+}
+
+export interface TaskStartedEvent extends NodeStartedBase {
+	kind: "task";
+	model: string;
+	/** The transcript of this attempt. */
+	sessionFile: string;
+	/** Continues its own transcript from an earlier attempt instead of starting over. */
+	continued?: boolean;
+	/** Digest of the output file when the stage's work on it began, to tell later whether the stage wrote it. */
+	outputStamp?: string;
+}
+
+export interface ToolStartedEvent extends NodeStartedBase {
+	kind: "tool";
+	args: unknown;
+	/** Handed to `fn`; the same across retries and resumes of this call. */
+	idempotencyKey?: string;
+}
+
+export interface PromptStartedEvent extends NodeStartedBase {
+	kind: "prompt";
+	question: PromptQuestion;
+	/** The stage whose session asked, for a dialog raised inside a stage. */
+	stage?: string;
+}
+
+export type NodeStartedEvent = TaskStartedEvent | ToolStartedEvent | PromptStartedEvent;
+
+/** The outcome of a `ctx.tool` call: its JSON value, or the failure with what a command printed. */
+export type ToolOutcome = ToolCallResult<unknown>;
+
+/** A node ended. `result` is what the call handed the workflow (JSON), when a resume may hand it again. */
+export interface NodeFinishedEvent {
+	type: "node_finished";
+	at: string;
+	stageId: string;
+	status: Exclude<NodeStatus, "running" | "waiting">;
+	/** task: the StageResult; tool: the outcome `{ ok, value | error }`; prompt: the answer. */
+	result?: unknown;
+	error?: string;
+	/** A failure the workflow took as data (ctx.tool with failureMode "return"): not an error of the run. */
+	handled?: boolean;
+	/** task: cumulative for its transcript (a continued stage reports its whole transcript). */
+	usage?: Usage;
+	durationMs?: number;
+	/** tool: how often `fn` was called (1 + retries used). */
+	calls?: number;
+}
+
+/** A resumed run reached a recorded node and returned its recorded result without running it. */
+export interface NodeReplayedEvent {
+	type: "node_replayed";
+	at: string;
+	stageId: string;
+}
+
+/** A message was delivered to a running stage before its next model call. */
+export interface NodeSteeredEvent {
+	type: "node_steered";
+	at: string;
+	stageId: string;
+	message: string;
+}
+
+/** Something went wrong that did not stop the run (a report that could not be written, a heartbeat, ...). */
+export interface WarningEvent {
+	type: "warning";
+	at: string;
+	message: string;
+}
+
 export type JournalEvent =
 	| RunStartedEvent
 	| RunResumedEvent
 	| RunPausedEvent
-	| StageStartedEvent
-	| StageCompletedEvent
-	| StageFailedEvent
-	| StageInterruptedEvent
-	| StageReplayedEvent
-	| StageSteeredEvent
-	| ToolStartedEvent
-	| ToolFinishedEvent
-	| PromptPendingEvent
-	| PromptAnsweredEvent
-	| RunFinishedEvent;
+	| RunFinishedEvent
+	| NodeStartedEvent
+	| NodeFinishedEvent
+	| NodeReplayedEvent
+	| NodeSteeredEvent
+	| WarningEvent;
 export type JournalLine = JournalHeader | JournalEvent;

@@ -1,15 +1,13 @@
-// Builds report.json (schema version 1, see DESIGN.md) from journal events, so a missing or stale
-// report never loses a run, and writes it (atomically) together with report.md.
+// Builds report.json (schema version 1, see DESIGN.md) from the run's fold, so a missing or stale report
+// never loses a run, and writes it (atomically) together with report.md.
 
 import { isAbsolute, relative } from "node:path";
 import type { Usage } from "../authoring/types.js";
-import { zeroUsage } from "../authoring/usage.js";
 import { writeAtomically } from "./atomic-write.js";
-import type { NodeKind, RunStatus, StageStatus } from "./events.js";
-import type { JournalContents } from "./journal.js";
+import type { NodeKind, NodeStatus, RunStatus } from "./events.js";
 import { renderReportMarkdown } from "./report-markdown.js";
 import type { RunPaths } from "./run-directory.js";
-import { SpendLedger } from "./spend-ledger.js";
+import type { RunFold } from "./run-fold.js";
 
 export interface StageAttempt {
 	model: string;
@@ -22,7 +20,7 @@ export interface StageReport {
 	/** A model stage (`ctx.task`) or a recorded side effect (`ctx.tool`). */
 	kind: NodeKind;
 	name: string;
-	status: StageStatus;
+	status: NodeStatus;
 	parents: string[];
 	model?: string;
 	attempts: StageAttempt[];
@@ -65,164 +63,86 @@ export interface RunReport {
 	prompts: PromptReport[];
 	artifacts: string[];
 	errors: string[];
+	/** Problems that did not stop the run: an unreadable journal line, a report or heartbeat write that failed. */
+	warnings: string[];
 }
 
-/** Folds journal events into a report. Paths inside the run directory become relative to it. */
-export function buildReport(journal: JournalContents, runDir: string, artifacts: string[] = []): RunReport {
-	const { header, events } = journal;
-	const report: RunReport = {
-		version: 1,
-		runId: header.runId,
-		workflow: header.workflow,
-		status: "running",
-		inputs: {},
-		startedAt: header.createdAt,
-		usage: zeroUsage(),
-		stages: [],
-		prompts: [],
-		artifacts: [...artifacts],
-		errors: [],
-	};
-	const stages = new Map<string, StageReport>();
-	const prompts = new Map<string, PromptReport>();
-	const ledger = new SpendLedger();
+/** The report of a run as its fold has it. Paths inside the run directory become relative to it. */
+export function buildReport(fold: RunFold, runDir: string, artifacts: readonly string[] = []): RunReport {
+	const { run } = fold;
 	const show = (path: string) => {
 		const rel = relative(runDir, path);
 		return rel.startsWith("..") || isAbsolute(rel) ? path : rel;
 	};
-	const node = (stageId: string, kind: NodeKind, name: string): StageReport => {
-		let stage = stages.get(stageId);
-		if (!stage) {
-			stage = {
-				id: stageId,
-				kind,
-				name,
-				status: "running",
-				parents: [],
-				attempts: [],
-				usage: zeroUsage(),
-				replayed: false,
-			};
-			stages.set(stageId, stage);
-			report.stages.push(stage);
+	const stages: StageReport[] = [];
+	const prompts: PromptReport[] = [];
+	const listed = new Set(artifacts);
+	const allArtifacts = [...artifacts];
+	for (const node of fold.nodes()) {
+		const started = node.started;
+		const stage: StageReport = {
+			id: node.id,
+			kind: node.kind,
+			name: node.name,
+			status: node.status,
+			parents: node.parents,
+			attempts: node.attempts.map((attempt) => ({
+				model: attempt.model ?? "",
+				ok: attempt.ok,
+				...(attempt.error ? { error: attempt.error } : {}),
+			})),
+			usage: node.usage,
+			replayed: node.replayed,
+		};
+		if (started.kind === "task") {
+			stage.model = started.model;
+			stage.sessionFile = show(started.sessionFile);
 		}
-		return stage;
-	};
-	const fail = (stageId: string, error: string) =>
-		report.errors.push(`Workflow "${header.workflow}", stage "${stageId}": ${error}`);
-	for (const event of events) {
-		ledger.apply(event);
-		switch (event.type) {
-			case "run_started":
-				report.inputs = event.inputs;
-				report.startedAt = event.at;
-				break;
-			case "run_resumed":
-				report.status = "running";
-				report.errors = [];
-				for (const key of ["reason", "endedAt", "durationMs", "outputs"] as const) delete report[key];
-				break;
-			case "run_paused":
-				report.status = "paused";
-				report.reason = event.reason;
-				break;
-			case "stage_started":
-			case "tool_started": {
-				const stage = node(event.stageId, event.type === "stage_started" ? "task" : "tool", event.name);
-				stage.status = "running";
-				stage.parents = event.parents;
-				stage.replayed = false;
-				delete stage.error;
-				if (event.rerun) stage.rerun = event.rerun;
-				if (event.type === "stage_started") {
-					stage.model = event.model;
-					stage.sessionFile = show(event.sessionFile);
+		if (node.durationMs !== undefined) stage.durationMs = node.durationMs;
+		if (node.error !== undefined && node.status !== "completed" && node.status !== "interrupted")
+			stage.error = node.error;
+		if (node.rerun) stage.rerun = node.rerun;
+		const result = node.result as { model?: string; outputPath?: string } | undefined;
+		if (node.kind === "task" && node.status === "completed" && result) {
+			if (result.model) stage.model = result.model;
+			if (result.outputPath) {
+				stage.output = show(result.outputPath);
+				if (!listed.has(stage.output)) {
+					listed.add(stage.output);
+					allArtifacts.push(stage.output);
 				}
-				break;
 			}
-			case "stage_completed": {
-				const stage = stages.get(event.stageId);
-				if (!stage) break;
-				const result = event.result;
-				stage.status = "completed";
-				stage.model = result.model;
-				stage.durationMs = result.durationMs;
-				stage.attempts.push({ model: result.model, ok: true });
-				if (result.outputPath) {
-					stage.output = show(result.outputPath);
-					if (!report.artifacts.includes(stage.output)) report.artifacts.push(stage.output);
-				}
-				break;
-			}
-			case "stage_failed": {
-				const stage = stages.get(event.stageId);
-				if (!stage) break;
-				stage.status = event.cancelled ? "cancelled" : "failed";
-				stage.durationMs = event.durationMs;
-				stage.error = event.error;
-				stage.attempts.push({ model: stage.model ?? "", ok: false, error: event.error });
-				if (!event.cancelled) fail(event.stageId, event.error);
-				break;
-			}
-			case "stage_interrupted": {
-				const stage = stages.get(event.stageId);
-				if (!stage) break;
-				stage.status = "interrupted";
-				stage.durationMs = event.durationMs;
-				stage.attempts.push({ model: stage.model ?? "", ok: false, error: `interrupted: ${event.reason}` });
-				break;
-			}
-			case "stage_replayed": {
-				const stage = stages.get(event.stageId);
-				if (stage) stage.replayed = true;
-				break;
-			}
-			case "prompt_pending": {
-				const stage = node(event.stageId, "prompt", event.kind);
-				stage.status = "waiting";
-				stage.parents = event.parents;
-				stage.replayed = false;
-				const prompt: PromptReport = { id: event.stageId, kind: event.kind, message: event.message };
-				if (event.options) prompt.options = event.options;
-				if (event.stage) prompt.stage = event.stage;
-				prompts.set(event.stageId, prompt);
-				break;
-			}
-			case "prompt_answered": {
-				const stage = stages.get(event.stageId);
-				if (stage) stage.status = "completed";
-				const prompt = prompts.get(event.stageId);
-				if (prompt) prompt.answer = event.answer;
-				break;
-			}
-			case "tool_finished": {
-				const stage = stages.get(event.stageId);
-				if (!stage) break;
-				stage.durationMs = event.durationMs;
-				if (event.outcome.ok) {
-					stage.status = "completed";
-					break;
-				}
-				stage.status = event.stopped ? "interrupted" : "failed";
-				stage.error = event.outcome.error.message;
-				if (!event.stopped && !event.failureReturned) fail(event.stageId, event.outcome.error.message);
-				break;
-			}
-			case "run_finished":
-				report.status = event.status;
-				report.endedAt = event.at;
-				report.durationMs = Date.parse(event.at) - Date.parse(report.startedAt);
-				if (event.outputs) report.outputs = event.outputs;
-				if (event.reason) report.reason = event.reason;
-				if (event.error && !report.errors.includes(event.error)) report.errors.push(event.error);
-				break;
+		}
+		stages.push(stage);
+		// A question that could not even be asked (a bad call) is a failed node, not a prompt of the run.
+		if (started.kind === "prompt" && (node.status === "waiting" || node.status === "completed")) {
+			const prompt: PromptReport = { id: node.id, kind: started.question.kind, message: started.question.message };
+			if (started.question.options) prompt.options = started.question.options;
+			if (started.stage) prompt.stage = started.stage;
+			if (node.status === "completed") prompt.answer = node.result;
+			prompts.push(prompt);
 		}
 	}
-	for (const stage of report.stages) stage.usage = ledger.stage(stage.id);
-	report.usage = ledger.total();
-	report.prompts = [...prompts.values()];
-	const waiting = report.prompts.some((prompt) => prompt.answer === undefined);
-	if (waiting && (report.status === "running" || report.status === "paused")) report.status = "awaiting_input";
+	const report: RunReport = {
+		version: 1,
+		runId: run.header.runId,
+		workflow: run.header.workflow,
+		status: fold.status(),
+		inputs: run.inputs,
+		startedAt: run.startedAt,
+		usage: run.usage,
+		stages,
+		prompts,
+		artifacts: allArtifacts,
+		errors: [...run.errors],
+		warnings: [...run.warnings],
+	};
+	if (run.reason) report.reason = run.reason;
+	if (run.outputs) report.outputs = run.outputs;
+	if (run.endedAt) {
+		report.endedAt = run.endedAt;
+		report.durationMs = Date.parse(run.endedAt) - Date.parse(run.startedAt);
+	}
 	return report;
 }
 

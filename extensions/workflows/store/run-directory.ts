@@ -1,7 +1,7 @@
 // Where a run lives on disk: `<cwd>/.pi/workflows/runs/<runId>/` with its journal, stage transcripts,
 // artifacts and report. The runs folder carries a .gitignore so runs are never committed.
 
-import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { customAlphabet } from "nanoid";
 
@@ -50,17 +50,31 @@ export function createRunDirectory(cwd: string, runId: string): RunPaths {
 	return paths;
 }
 
-/** Files under the artifacts folder, relative to the run directory. */
-export function listArtifacts(paths: RunPaths): string[] {
-	const found: string[] = [];
+/** Files under the artifacts folder, relative to the run directory. Symbolic links are listed, never followed
+ * (stages have bash: a link may point anywhere, or nowhere); what cannot be read is said, not thrown. */
+export function listArtifacts(paths: RunPaths): { files: string[]; problems: string[] } {
+	const files: string[] = [];
+	const problems: string[] = [];
 	const walk = (dir: string) => {
-		if (!existsSync(dir)) return;
-		for (const name of readdirSync(dir).sort()) {
+		let names: string[];
+		try {
+			names = readdirSync(dir).sort();
+		} catch (error) {
+			if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
+				problems.push(`artifacts: ${dir} could not be listed: ${(error as Error).message}`);
+			}
+			return;
+		}
+		for (const name of names) {
 			const full = join(dir, name);
-			if (statSync(full).isDirectory()) walk(full);
-			else found.push(relative(paths.runDir, full));
+			try {
+				if (lstatSync(full).isDirectory()) walk(full);
+				else files.push(relative(paths.runDir, full));
+			} catch (error) {
+				problems.push(`artifacts: ${full} could not be read: ${(error as Error).message}`);
+			}
 		}
 	};
 	walk(paths.artifactsDir);
-	return found;
+	return { files, problems };
 }

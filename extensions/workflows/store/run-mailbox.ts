@@ -1,8 +1,9 @@
 // Control requests for a run owned by another process: a requester drops a request file into the run's
 // `control/` folder; the owner watches the folder, applies each request, and answers with a reply file
-// next to it. Files are written atomically, so neither side ever reads half a request or reply.
+// next to it. Files are written atomically, so neither side ever reads half a request or reply. A requester
+// that gives up says whether the owner had taken the request; replies nobody collected are removed.
 
-import { existsSync, type FSWatcher, mkdirSync, readdirSync, readFileSync, rmSync, watch } from "node:fs";
+import { existsSync, type FSWatcher, mkdirSync, readdirSync, readFileSync, rmSync, statSync, watch } from "node:fs";
 import { join } from "node:path";
 import { customAlphabet } from "nanoid";
 import { writeAtomically } from "./atomic-write.js";
@@ -21,6 +22,8 @@ export interface ControlReply {
 
 /** The owner polls as well as watching, in case a file-system event is missed. */
 const POLL_INTERVAL_MS = 1_000;
+/** A reply older than this was left by a requester that gave up: the owner removes it. */
+const ORPHAN_REPLY_MS = 60_000;
 const requestId = customAlphabet("0123456789abcdefghijklmnopqrstuvwxyz", 10);
 
 function controlDir(runDir: string): string {
@@ -39,11 +42,19 @@ export async function sendControlRequest(
 	const requestFile = join(dir, `${id}.request.json`);
 	const replyFile = join(dir, `${id}.reply.json`);
 	writeAtomically(requestFile, JSON.stringify(request));
-	const deadline = Date.now() + (options.timeoutMs ?? 15_000);
+	const timeoutMs = options.timeoutMs ?? 15_000;
+	const deadline = Date.now() + timeoutMs;
 	while (!existsSync(replyFile)) {
 		if (Date.now() > deadline || options.signal?.aborted) {
+			const taken = !existsSync(requestFile);
 			rmSync(requestFile, { force: true });
-			return { ok: false, message: "the process that owns the run did not answer in time" };
+			const within = options.signal?.aborted ? "before the wait was cancelled" : `within ${timeoutMs / 1000} s`;
+			return {
+				ok: false,
+				message: taken
+					? `the process that owns the run took the request but did not answer ${within}; it may still apply it: check the run's status`
+					: `the process that owns the run did not take the request ${within}; nothing was changed`,
+			};
 		}
 		await new Promise((resolve) => setTimeout(resolve, 50));
 	}
@@ -56,6 +67,7 @@ export async function sendControlRequest(
 export function serveControlRequests(
 	runDir: string,
 	handle: (request: ControlRequest) => ControlReply | Promise<ControlReply>,
+	onWarning: (message: string) => void,
 ): () => void {
 	const dir = controlDir(runDir);
 	mkdirSync(dir, { recursive: true });
@@ -70,9 +82,9 @@ export function serveControlRequests(
 		try {
 			do {
 				again = false;
-				for (const name of readdirSync(dir)
-					.filter((file) => file.endsWith(".request.json"))
-					.sort()) {
+				const names = readdirSync(dir).sort();
+				for (const name of names.filter((file) => file.endsWith(".reply.json"))) removeIfOrphan(join(dir, name));
+				for (const name of names.filter((file) => file.endsWith(".request.json"))) {
 					const file = join(dir, name);
 					let reply: ControlReply;
 					try {
@@ -85,8 +97,9 @@ export function serveControlRequests(
 					writeAtomically(file.replace(/\.request\.json$/, ".reply.json"), JSON.stringify(reply));
 				}
 			} while (again);
-		} catch {
-			// The folder vanished or a file raced away; the next event or poll tries again.
+		} catch (error) {
+			// The next event or poll tries again; say why this one failed.
+			onWarning(`control requests of ${runDir} could not be read: ${(error as Error).message}`);
 		} finally {
 			busy = false;
 		}
@@ -94,9 +107,11 @@ export function serveControlRequests(
 	let watcher: FSWatcher | undefined;
 	try {
 		watcher = watch(dir, () => void drain());
-		watcher.on("error", () => undefined);
+		// Polling goes on without the watcher; say once that it stopped.
+		watcher.on("error", (error) => onWarning(`watching ${dir} stopped (${error.message}); polling instead`));
 		watcher.unref();
-	} catch {
+	} catch (error) {
+		onWarning(`cannot watch ${dir} (${(error as Error).message}); polling instead`);
 		watcher = undefined;
 	}
 	const timer = setInterval(() => void drain(), POLL_INTERVAL_MS);
@@ -106,4 +121,14 @@ export function serveControlRequests(
 		clearInterval(timer);
 		watcher?.close();
 	};
+}
+
+function removeIfOrphan(file: string): void {
+	let age: number;
+	try {
+		age = Date.now() - statSync(file).mtimeMs;
+	} catch {
+		return; // collected meanwhile
+	}
+	if (age > ORPHAN_REPLY_MS) rmSync(file, { force: true });
 }

@@ -3,8 +3,8 @@
 // for headless output. Answers go back through the workflow service, wherever the run is driven.
 
 import type { ExtensionUIContext } from "@mariozechner/pi-coding-agent";
+import type { PendingPrompt } from "../engine/calls/prompt-board.js";
 import { answerHint, type PromptAnswer } from "../engine/prompt-answer.js";
-import type { PendingPrompt } from "../engine/prompt-call.js";
 
 /** Asks with a Pi dialog; undefined when the person dismissed it (the question stays pending). */
 export async function askWithDialog(

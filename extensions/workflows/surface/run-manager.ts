@@ -2,10 +2,9 @@
 // so /new, /resume, /fork and /reload never kill or orphan a running workflow: the new extension
 // instance finds the same manager and rebinds its UI to it.
 
-import { existsSync } from "node:fs";
 import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
-import type { PendingPrompt } from "../engine/prompt-call.js";
+import type { PendingPrompt } from "../engine/calls/prompt-board.js";
 import {
 	type ResumeWorkflowOptions,
 	type RunProgressEvent,
@@ -14,15 +13,17 @@ import {
 	startWorkflow,
 	type WorkflowRun,
 } from "../engine/run.js";
-import type { JournalEvent } from "../store/events.js";
+import { matchRunId, openRunView, projectStore } from "../engine/runs.js";
+import type { NodeStatus } from "../store/events.js";
 import type { RunReport } from "../store/report.js";
-import { runPaths } from "../store/run-directory.js";
-import { listRunIds, matchRunId, readRunReport } from "../store/run-index.js";
 
-/** Live view of a stage, for the widget. */
+/** Finished runs kept in memory for their final report (older ones are read from disk when asked for). */
+const FINISHED_KEPT = 20;
+
+/** Live view of a stage, for the widget: its state from the run's fold, the tool it runs from its activity. */
 export interface LiveStage {
 	id: string;
-	status: "running" | "completed" | "failed" | "cancelled" | "interrupted";
+	status: NodeStatus;
 	model: string;
 	startedAt: number;
 	/** Tool the stage is running now, if any. */
@@ -36,9 +37,33 @@ export interface ManagedRun {
 	startedBy: "user" | "model";
 	startedAt: number;
 	cwd: string;
-	stages: Map<string, LiveStage>;
+	/** The tool each running stage is in now. */
+	tools: Map<string, string>;
 	/** Set when the run has ended. */
 	final?: RunReport;
+}
+
+/** The stages of a run as the widget shows them. */
+export function liveStages(managed: ManagedRun): LiveStage[] {
+	return [...managed.run.nodes()].map((node) => {
+		const started = node.started;
+		const model = node.replayed
+			? "replayed"
+			: started.kind === "task"
+				? started.model
+				: started.kind === "tool"
+					? "tool"
+					: "waiting for an answer";
+		const tool = managed.tools.get(node.id);
+		return {
+			id: node.id,
+			status: node.status,
+			model,
+			startedAt: Date.parse(started.at),
+			...(tool && node.status === "running" ? { tool } : {}),
+			cost: node.usage.cost,
+		};
+	});
 }
 
 export type RunListener = (run: ManagedRun, ended: boolean) => void;
@@ -89,19 +114,13 @@ export class RunManager {
 			startedBy,
 			startedAt: Date.now(),
 			cwd: options.cwd,
-			stages: new Map(),
+			tools: new Map(),
 		} as Omit<ManagedRun, "run"> as ManagedRun;
 		const onEvent = (event: RunProgressEvent) => {
 			this.track(managed, event);
 			options.onEvent?.(event);
 		};
-		const onPrompt = (prompt: PendingPrompt) => {
-			try {
-				this.presenter?.(managed, prompt);
-			} catch {
-				// The question stays pending and answerable from any surface.
-			}
-		};
+		const onPrompt = (prompt: PendingPrompt) => this.presenter?.(managed, prompt);
 		managed.run = launch(onEvent, onPrompt);
 		const run = managed.run;
 		this.runs.set(run.runId, managed);
@@ -109,8 +128,16 @@ export class RunManager {
 		void run.done.then((report) => {
 			managed.final = report;
 			this.emit(managed, true);
+			this.forgetOldFinished();
 		});
 		return managed;
+	}
+
+	/** Keeps the newest finished runs only; their reports are on disk. */
+	private forgetOldFinished(): void {
+		const finished = [...this.runs.values()].filter((run) => run.final);
+		for (const run of finished.slice(0, Math.max(0, finished.length - FINISHED_KEPT)))
+			this.runs.delete(run.run.runId);
 	}
 
 	get(runId: string): ManagedRun | undefined {
@@ -125,16 +152,19 @@ export class RunManager {
 	 * have resumed it since). */
 	report(cwd: string, runId: string): RunReport {
 		const live = this.runs.get(runId);
-		return live && !live.final ? live.run.report() : readRunReport(cwd, runId);
+		return live && !live.final
+			? live.run.report()
+			: openRunView(projectStore(cwd), runId, { artifacts: true }).report;
 	}
 
 	/** Finds a run by id or unique prefix among this process's runs and the project's runs on disk. */
 	resolve(cwd: string, prefix: string): string {
-		const known = [...new Set([...listRunIds(cwd), ...this.runs.keys()])];
-		const match = matchRunId(prefix, known);
+		const store = projectStore(cwd);
+		const match = matchRunId(prefix, this.allRunIds(cwd));
 		if (match.ok) return match.runId;
-		const paths = runPaths(cwd, prefix.trim());
-		if (prefix.trim() && existsSync(paths.runDir)) {
+		const wanted = prefix.trim();
+		if (wanted && store.exists(wanted)) {
+			const paths = store.paths(wanted);
 			throw new Error(
 				`Run folder ${paths.runDir} has no journal (${paths.journal}): it cannot be shown or resumed.`,
 			);
@@ -143,7 +173,8 @@ export class RunManager {
 	}
 
 	allRunIds(cwd: string): string[] {
-		return [...new Set([...listRunIds(cwd), ...this.runs.keys()])];
+		const here = [...this.runs.values()].filter((run) => run.cwd === cwd).map((run) => run.run.runId);
+		return [...new Set([...projectStore(cwd).listRunIds(), ...here])];
 	}
 
 	/** Sets the one UI listener (the current session's); a new session replaces the old one. */
@@ -158,68 +189,23 @@ export class RunManager {
 
 	private track(managed: ManagedRun, progress: RunProgressEvent): void {
 		if (progress.type === "activity") {
-			const stage = managed.stages.get(progress.stageId);
-			if (!stage) return;
-			if (progress.activity.type === "tool_start") stage.tool = progress.activity.tool;
-			if (progress.activity.type === "tool_end") stage.tool = undefined;
-		} else {
-			const event = progress.event;
-			const stage = "stageId" in event ? managed.stages.get(event.stageId) : undefined;
-			const begin = (stageId: string, model: string, status: LiveStage["status"] = "running") =>
-				managed.stages.set(stageId, { id: stageId, status, model, startedAt: Date.parse(event.at), cost: 0 });
-			switch (event.type) {
-				case "stage_started":
-					begin(event.stageId, event.model);
-					break;
-				case "tool_started":
-					begin(event.stageId, "tool");
-					break;
-				case "prompt_pending":
-					begin(event.stageId, "waiting for an answer");
-					break;
-				case "prompt_answered":
-					if (stage) stage.status = "completed";
-					break;
-				case "stage_replayed":
-					begin(event.stageId, "replayed", "completed");
-					break;
-				case "stage_completed":
-				case "stage_failed":
-				case "stage_interrupted":
-				case "tool_finished":
-					if (!stage) break;
-					stage.status = settledStatus(event);
-					stage.cost =
-						event.type === "stage_completed" ? event.result.usage.cost : "usage" in event ? event.usage.cost : 0;
-					stage.tool = undefined;
-					break;
-			}
+			const { activity, stageId } = progress;
+			if (activity.type === "tool_start") managed.tools.set(stageId, activity.tool);
+			else managed.tools.delete(stageId);
+		} else if (progress.event.type === "node_finished") {
+			managed.tools.delete(progress.event.stageId);
 		}
 		this.emit(managed, false);
 	}
 
 	private emit(run: ManagedRun, ended: boolean): void {
 		if (!run.run) return;
+		// A UI listener's failure (a stale session, say) must never reach the run: it becomes a warning of it.
 		try {
 			this.listener?.(run, ended);
-		} catch {
-			// A UI listener's failure (a stale session, say) must never reach the run.
+		} catch (error) {
+			if (!ended) run.run.warn(`the live view failed: ${error instanceof Error ? error.message : String(error)}`);
 		}
-	}
-}
-
-function settledStatus(event: JournalEvent): LiveStage["status"] {
-	switch (event.type) {
-		case "stage_completed":
-			return "completed";
-		case "stage_interrupted":
-			return "interrupted";
-		case "stage_failed":
-			return event.cancelled ? "cancelled" : "failed";
-		case "tool_finished":
-			return event.outcome.ok ? "completed" : event.stopped ? "interrupted" : "failed";
-		default:
-			return "running";
 	}
 }
 

@@ -3,14 +3,14 @@
 
 import type { ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { formatCost, formatDuration } from "../store/report-markdown.js";
-import type { ManagedRun, RunManager } from "./run-manager.js";
+import { liveStages, type ManagedRun, type RunManager } from "./run-manager.js";
 
 const KEY = "workflows";
 
 export function renderRunLines(runs: readonly ManagedRun[], now: number): string[] {
 	const lines: string[] = [];
 	for (const run of runs) {
-		const stages = [...run.stages.values()];
+		const stages = liveStages(run);
 		const done = stages.filter((stage) => stage.status !== "running").length;
 		const cost = stages.reduce((sum, stage) => sum + stage.cost, 0);
 		lines.push(

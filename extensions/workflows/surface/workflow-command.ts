@@ -4,7 +4,7 @@
 
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
 import { checkInputs } from "../authoring/validate.js";
-import { findPending } from "../engine/prompt-call.js";
+import { findPending } from "../engine/calls/prompt-board.js";
 import { parseInputs, splitWords } from "./command-args.js";
 import { formatRunDetails, formatRunLine, formatWorkflowList } from "./format.js";
 import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";

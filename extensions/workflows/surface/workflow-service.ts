@@ -6,14 +6,11 @@ import { existsSync, writeSync } from "node:fs";
 import { relative } from "node:path";
 import { type ExtensionAPI, type ExtensionContext, getAgentDir } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
-import type { PendingPrompt } from "../engine/prompt-call.js";
-import { controlRun, pendingInJournal } from "../engine/run-control.js";
-import type { RunStartedEvent } from "../store/events.js";
-import { readJournalFile } from "../store/journal.js";
+import type { PendingPrompt } from "../engine/calls/prompt-board.js";
+import { controlRun } from "../engine/run-control.js";
+import { openRunView, projectStore } from "../engine/runs.js";
 import type { RunReport } from "../store/report.js";
-import { runPaths } from "../store/run-directory.js";
-import { inspectLock } from "../store/run-lock.js";
-import type { ControlRequest } from "../store/run-mailbox.js";
+import type { ControlRequest } from "../store/run-store.js";
 import { type CatalogEntry, WorkflowCatalog } from "./catalog.js";
 import { definitionFromSpec, parseSpec } from "./dynamic-spec.js";
 import { summaryLine, waitingLines } from "./format.js";
@@ -99,12 +96,12 @@ export class WorkflowService {
 	 * now (trust checked again: the file may have changed). Throws, changing nothing, when that is gone.
 	 */
 	async definitionForResume(runId: string, ctx: ExtensionContext): Promise<AnyWorkflowDefinition> {
-		const paths = runPaths(ctx.cwd, runId);
-		if (!existsSync(paths.journal))
-			throw new Error(`Run ${runId} has no journal at ${paths.journal}; nothing to resume.`);
-		const contents = readJournalFile(paths.journal);
-		const name = contents.header.workflow;
-		const started = contents.events.find((event): event is RunStartedEvent => event.type === "run_started");
+		const store = projectStore(ctx.cwd);
+		if (!store.has(runId))
+			throw new Error(`Run ${runId} has no journal at ${store.paths(runId).journal}; nothing to resume.`);
+		const view = openRunView(store, runId);
+		const name = view.report.workflow;
+		const started = view.started;
 		if (started?.spec !== undefined) return definitionFromSpec(parseSpec(started.spec));
 		const file = started?.workflowFile;
 		if (!file) return this.resolve(name, ctx);
@@ -208,7 +205,7 @@ export class WorkflowService {
 		const message = await this.control(runId, { type: "answer", promptId, value }, ctx);
 		announce(message);
 		const live = runManager().get(runId);
-		if ((live && !live.final) || inspectLock(runPaths(ctx.cwd, runId).runDir).state === "owned") return { message };
+		if ((live && !live.final) || projectStore(ctx.cwd).owner(runId).state === "owned") return { message };
 		return { message, resumed: await this.resume(runId, undefined, ctx, startedBy) };
 	}
 
@@ -216,15 +213,13 @@ export class WorkflowService {
 	pendingPrompts(runId: string, ctx: ExtensionContext): PendingPrompt[] {
 		const live = runManager().get(runId);
 		if (live && !live.final) return live.run.pending();
-		const paths = runPaths(ctx.cwd, runId);
-		if (!existsSync(paths.journal)) throw new Error(`Run ${runId} has no journal at ${paths.journal}`);
-		return pendingInJournal(readJournalFile(paths.journal).events);
+		return openRunView(projectStore(ctx.cwd), runId).pending;
 	}
 
 	/** Pauses, cancels or steers a run, whichever process drives it (or none). */
 	control(runId: string, request: ControlRequest, ctx: ExtensionContext): Promise<string> {
 		const live = runManager().get(runId);
-		return controlRun(ctx.cwd, runId, request, live && !live.final ? live.run : undefined);
+		return controlRun(projectStore(ctx.cwd), runId, request, live && !live.final ? live.run : undefined);
 	}
 }
 

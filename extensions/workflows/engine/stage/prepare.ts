@@ -1,21 +1,25 @@
 // Prepares one ctx.task call before anything runs: checks its options, resolves the model, the output
-// and reads paths and the fork source, builds the prompt and computes the fingerprint. Problems come
-// back as data (`ok: false`) so the runner can journal them without a model call.
+// and reads paths and the fork source, builds the prompt, and computes the fingerprint of its definition
+// and the digests of what it consumes. Problems come back as data (`ok: false`) so the call can be
+// journaled as failed without a model call.
 
-import type { TaskOptions } from "../authoring/types.js";
-import type { ResolvedModel } from "../stages/model-spec.js";
+import type { StageResult, TaskOptions } from "../../authoring/types.js";
+import type { ResolvedModel } from "../../stages/model-spec.js";
+import type { Scope } from "../scope.js";
+import { consumedDigests } from "./consumed.js";
 import { stageFingerprint } from "./fingerprint.js";
-import type { Scope } from "./scope.js";
-import { resolveOutputPath, resolveReadPath } from "./stage-paths.js";
-import { buildStagePrompt } from "./stage-prompt.js";
+import { resolveOutputPath, resolveReadPath } from "./paths.js";
+import { buildStagePrompt } from "./prompt.js";
 
 export interface PreparedStage {
 	model: ResolvedModel;
 	reads: string[];
 	outputPath?: string;
-	forkFrom?: string;
+	/** The completed stage whose transcript this one continues (`context: "fork"`). */
+	forkSource?: StageResult;
 	prompt: string;
 	fingerprint: string;
+	consumed: Record<string, string>;
 }
 
 export type Prepared = { ok: true; value: PreparedStage } | { ok: false; error: string };
@@ -30,12 +34,12 @@ export function prepareStage(
 	const { services } = scope;
 	const problem = checkTaskOptions(rawName, options);
 	if (problem) return { ok: false, error: problem };
-	const spec = options.model ?? services.defaultModel;
+	const spec = options.model ?? services.settings.defaultModel;
 	if (!spec)
 		return { ok: false, error: `model: none given and the run has no default model; set "model" to "provider/id"` };
 	const model = services.resolveModel(spec);
 	if (!model.ok) return model;
-	const roots = { cwd: services.cwd, runDir: services.paths.runDir, artifactsDir: services.paths.artifactsDir };
+	const roots = { cwd: services.settings.cwd, paths: services.paths };
 	let outputPath: string | undefined;
 	if (options.output !== undefined) {
 		const resolved = resolveOutputPath(options.output, roots);
@@ -49,11 +53,11 @@ export function prepareStage(
 		reads.push(resolved.path);
 	}
 	const context = options.context ?? "fresh";
-	let forkFrom: string | undefined;
+	let forkSource: StageResult | undefined;
 	if (context === "fork") {
 		const source = findForkSource(scope, options.forkFrom, parents);
 		if (!source.ok) return source;
-		forkFrom = source.path;
+		forkSource = source.result;
 	}
 	const prompt = buildStagePrompt({
 		workflow: services.workflow,
@@ -74,7 +78,8 @@ export function prepareStage(
 		context,
 		forkFrom: options.forkFrom,
 	});
-	return { ok: true, value: { model: model.value, reads, outputPath, forkFrom, prompt, fingerprint } };
+	const consumed = consumedDigests(services.fold, options.previous, forkSource);
+	return { ok: true, value: { model: model.value, reads, outputPath, forkSource, prompt, fingerprint, consumed } };
 }
 
 function checkTaskOptions(name: unknown, options: TaskOptions): string | undefined {
@@ -105,17 +110,17 @@ function findForkSource(
 	scope: Scope,
 	forkFrom: string | undefined,
 	parents: string[],
-): { ok: true; path: string } | { ok: false; error: string } {
+): { ok: true; result: StageResult } | { ok: false; error: string } {
 	const completed = scope.services.completed;
 	if (forkFrom) {
 		const source = completed.findLast((result) => result.id === forkFrom || result.name === forkFrom);
-		if (source) return { ok: true, path: source.sessionFile };
+		if (source) return { ok: true, result: source };
 		const known = completed.map((result) => result.id).join(", ") || "none yet";
 		return { ok: false, error: `forkFrom: no completed stage named "${forkFrom}" (completed: ${known})` };
 	}
 	const parentResults = completed.filter((result) => parents.includes(result.id));
 	const only = parentResults.length === 1 ? parentResults[0] : undefined;
-	if (only) return { ok: true, path: only.sessionFile };
+	if (only) return { ok: true, result: only };
 	return {
 		ok: false,
 		error: `context "fork": expected exactly one completed parent stage to fork from, got ${parentResults.length} (${parents.join(", ") || "none"}); name one with "forkFrom"`,

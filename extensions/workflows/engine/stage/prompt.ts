@@ -1,7 +1,7 @@
 // Builds the text a stage session is prompted with: a header naming the workflow and stage, the task,
 // the small handoffs (`previous`), the files to read, and where the final answer will be saved.
 
-import type { Previous, StageResult } from "../authoring/types.js";
+import type { Previous, StageResult } from "../../authoring/types.js";
 
 export interface StagePromptParts {
 	workflow: string;

@@ -1,0 +1,58 @@
+// What a run works with, stated once: the options a caller gives (RunSettingsInput) and the settings with
+// their defaults applied (RunSettings), which the driver, the calls and the stage sessions all read.
+
+import type { ExtensionUIContext, ModelRegistry } from "@mariozechner/pi-coding-agent";
+import { getAgentDir } from "@mariozechner/pi-coding-agent";
+import type { StageResourceOptions } from "../stages/stage-resources.js";
+import type { StageRetrySettings } from "../stages/stage-session.js";
+
+export const DEFAULT_CONCURRENCY = 4;
+
+export interface RunSettingsInput {
+	/** Project directory: stages work here and the run directory is created under it. */
+	cwd: string;
+	/** The host's model registry (providers, models.json, credentials), or a getter for the current one:
+	 * a host that replaces its registry mid-run (Pi on /new or /reload) hands later stages the new one. */
+	modelRegistry: ModelRegistry | (() => ModelRegistry);
+	/** Model for stages that name none, as `provider/id[:level]`. */
+	defaultModel?: string;
+	/** Pi's agent directory for the user's resources (default: Pi's, honouring PI_CODING_AGENT_DIR). */
+	agentDir?: string;
+	/** Run-wide limit on stage sessions in flight (default 4). */
+	concurrency?: number;
+	stageResources?: StageResourceOptions;
+	/** Pi's retries of transient provider errors in stages (default: on, Pi's defaults). */
+	retry?: StageRetrySettings;
+	/** Where dialogs raised inside stages go. */
+	uiContext?: ExtensionUIContext;
+	/** "wait" (default): a question (ctx.ui.*) waits for an answer; "stop": the run stops there with status
+	 * awaiting_input (headless use), and answering it later continues the run. */
+	inputMode?: "wait" | "stop";
+}
+
+export interface RunSettings {
+	cwd: string;
+	modelRegistry: () => ModelRegistry;
+	defaultModel?: string;
+	agentDir: string;
+	concurrency: number;
+	stageResources: StageResourceOptions;
+	retry?: StageRetrySettings;
+	uiContext?: ExtensionUIContext;
+	inputMode: "wait" | "stop";
+}
+
+export function runSettings(input: RunSettingsInput): RunSettings {
+	const registry = input.modelRegistry;
+	return {
+		cwd: input.cwd,
+		modelRegistry: typeof registry === "function" ? registry : () => registry,
+		...(input.defaultModel ? { defaultModel: input.defaultModel } : {}),
+		agentDir: input.agentDir ?? getAgentDir(),
+		concurrency: input.concurrency ?? DEFAULT_CONCURRENCY,
+		stageResources: input.stageResources ?? {},
+		...(input.retry ? { retry: input.retry } : {}),
+		...(input.uiContext ? { uiContext: input.uiContext } : {}),
+		inputMode: input.inputMode ?? "wait",
+	};
+}

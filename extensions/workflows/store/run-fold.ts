@@ -1,0 +1,276 @@
+// The one fold of a run's journal: events in, the state of the run and of every node out. It is applied one
+// event at a time as events are journaled (and to a whole journal when a run is read), and everything else
+// reads it: replay decisions, report.json, pending questions, status and the live view.
+//
+// Usage is cumulative per transcript (a continued stage reports its whole transcript), so each attempt keeps
+// its latest figure and a node's spend is the sum over its attempts; run totals move by the difference.
+
+import type { Usage } from "../authoring/types.js";
+import { addUsage, zeroUsage } from "../authoring/usage.js";
+import type {
+	JournalEvent,
+	JournalHeader,
+	NodeKind,
+	NodeStartedEvent,
+	NodeStatus,
+	PromptQuestion,
+	RunStartedEvent,
+	RunStatus,
+} from "./events.js";
+
+/** How one start of a node ended (a stage paused and continued has two). */
+export interface NodeAttempt {
+	model?: string;
+	ok: boolean;
+	error?: string;
+}
+
+export interface NodeState {
+	id: string;
+	key: string;
+	kind: NodeKind;
+	name: string;
+	status: NodeStatus;
+	parents: string[];
+	fingerprint: string;
+	/** What the node consumed when it last started (id -> digest); absent for nodes of version 1 journals. */
+	consumed?: Record<string, string>;
+	/** How each start of the node ended, in order. */
+	attempts: NodeAttempt[];
+	/** Transcripts of the node's attempts, oldest first (tasks only). */
+	sessionFiles: string[];
+	/** What the call handed the workflow, when a resume may hand it again (see NodeFinishedEvent). */
+	result?: unknown;
+	error?: string;
+	/** A failure the workflow took as data (not an error of the run). */
+	handled?: boolean;
+	durationMs?: number;
+	/** The last start event, as journaled (model, transcript, args, question, ...). */
+	started: NodeStartedEvent;
+	/** The result came from the journal of an earlier process in the latest part of the run. */
+	replayed: boolean;
+	rerun?: string;
+	/** Messages steered to the node during its last attempt. */
+	steers: string[];
+	usage: Usage;
+}
+
+export interface RunState {
+	header: JournalHeader;
+	status: RunStatus;
+	reason?: string;
+	started?: RunStartedEvent;
+	inputs: Record<string, unknown>;
+	outputs?: Record<string, unknown>;
+	startedAt: string;
+	endedAt?: string;
+	/** Errors of the latest part of the run (a resume starts a new part). */
+	errors: string[];
+	/** Problems that did not stop the run, journaled or met while reading the journal. */
+	warnings: string[];
+	usage: Usage;
+}
+
+export class RunFold {
+	readonly run: RunState;
+	private readonly nodesById = new Map<string, NodeState>();
+	private readonly nodesByKey = new Map<string, NodeState>();
+	/** Latest usage of each transcript (or of the node, for nodes without one). */
+	private readonly transcriptUsage = new Map<string, Usage>();
+
+	constructor(header: JournalHeader, readWarnings: readonly string[] = []) {
+		this.run = {
+			header,
+			status: "running",
+			inputs: {},
+			startedAt: header.createdAt,
+			errors: [],
+			warnings: [...readWarnings],
+			usage: zeroUsage(),
+		};
+	}
+
+	static of(contents: {
+		header: JournalHeader;
+		events: readonly JournalEvent[];
+		warnings?: readonly string[];
+	}): RunFold {
+		const fold = new RunFold(contents.header, contents.warnings);
+		for (const event of contents.events) fold.apply(event);
+		return fold;
+	}
+
+	/** Nodes in the order they first started. */
+	nodes(): IterableIterator<NodeState> {
+		return this.nodesById.values();
+	}
+
+	node(id: string): NodeState | undefined {
+		return this.nodesById.get(id);
+	}
+
+	/** The node a call identity recorded last, if any. */
+	byKey(key: string): NodeState | undefined {
+		return this.nodesByKey.get(key);
+	}
+
+	/** Every node id the journal used, so new nodes never take one. */
+	usedIds(): Iterable<string> {
+		return this.nodesById.keys();
+	}
+
+	/** Questions journaled and not answered since. */
+	pending(): Array<PromptQuestion & { id: string; stage?: string }> {
+		const waiting: Array<PromptQuestion & { id: string; stage?: string }> = [];
+		for (const node of this.nodesById.values()) {
+			if (node.kind !== "prompt" || node.status !== "waiting" || node.started.kind !== "prompt") continue;
+			waiting.push({
+				id: node.id,
+				...node.started.question,
+				...(node.started.stage ? { stage: node.started.stage } : {}),
+			});
+		}
+		return waiting;
+	}
+
+	apply(event: JournalEvent): void {
+		const run = this.run;
+		switch (event.type) {
+			case "run_started":
+				run.started = event;
+				run.inputs = event.inputs;
+				run.startedAt = event.at;
+				return;
+			case "run_resumed":
+				run.status = "running";
+				run.errors = [];
+				run.reason = undefined;
+				run.endedAt = undefined;
+				run.outputs = undefined;
+				return;
+			case "run_paused":
+				run.status = "paused";
+				run.reason = event.reason;
+				return;
+			case "run_finished":
+				run.status = event.status;
+				run.endedAt = event.at;
+				if (event.outputs) run.outputs = event.outputs;
+				if (event.reason) run.reason = event.reason;
+				if (event.error && !run.errors.includes(event.error)) run.errors.push(event.error);
+				return;
+			case "warning":
+				run.warnings.push(event.message);
+				return;
+			case "node_started":
+				this.start(event);
+				return;
+			case "node_finished": {
+				const node = this.nodesById.get(event.stageId);
+				if (!node) return;
+				node.status = event.status;
+				node.result = event.result;
+				node.error = event.error;
+				node.handled = event.handled;
+				if (event.durationMs !== undefined) node.durationMs = event.durationMs;
+				const started = node.started;
+				const model =
+					event.status === "completed" && isModelResult(event.result)
+						? event.result.model
+						: started.kind === "task"
+							? started.model
+							: undefined;
+				const error = event.error && (event.status === "interrupted" ? `interrupted: ${event.error}` : event.error);
+				node.attempts.push({
+					...(model ? { model } : {}),
+					ok: event.status === "completed",
+					...(error ? { error } : {}),
+				});
+				if (event.usage) this.spend(node, event.usage);
+				if (event.status === "failed" && !event.handled) {
+					run.errors.push(`Workflow "${run.header.workflow}", stage "${node.id}": ${event.error ?? "failed"}`);
+				}
+				return;
+			}
+			case "node_replayed": {
+				const node = this.nodesById.get(event.stageId);
+				if (node) node.replayed = true;
+				return;
+			}
+			case "node_steered":
+				this.nodesById.get(event.stageId)?.steers.push(event.message);
+				return;
+		}
+	}
+
+	/** The run's status as people should see it: waiting questions make a running or paused run awaiting input. */
+	status(): RunStatus {
+		const { status } = this.run;
+		if (status !== "running" && status !== "paused") return status;
+		for (const node of this.nodesById.values()) if (node.status === "waiting") return "awaiting_input";
+		return status;
+	}
+
+	private start(event: NodeStartedEvent): void {
+		let node = this.nodesById.get(event.stageId);
+		if (!node) {
+			node = {
+				id: event.stageId,
+				key: event.key,
+				kind: event.kind,
+				name: event.name,
+				status: "running",
+				parents: event.parents,
+				fingerprint: event.fingerprint,
+				attempts: [],
+				sessionFiles: [],
+				started: event,
+				replayed: false,
+				steers: [],
+				usage: zeroUsage(),
+			};
+			this.nodesById.set(event.stageId, node);
+		}
+		this.nodesByKey.set(event.key, node);
+		node.key = event.key;
+		node.status = event.kind === "prompt" ? "waiting" : "running";
+		node.parents = event.parents;
+		node.fingerprint = event.fingerprint;
+		node.consumed = event.consumed;
+		node.started = event;
+		node.replayed = false;
+		node.steers = [];
+		node.result = undefined;
+		node.error = undefined;
+		node.handled = undefined;
+		if (event.rerun) node.rerun = event.rerun;
+		if (event.kind === "task" && !node.sessionFiles.includes(event.sessionFile))
+			node.sessionFiles.push(event.sessionFile);
+	}
+
+	/** A node's usage event is cumulative for its current transcript: totals move by the difference. */
+	private spend(node: NodeState, usage: Usage): void {
+		const key = node.started.kind === "task" ? node.started.sessionFile : node.id;
+		const before = this.transcriptUsage.get(key) ?? zeroUsage();
+		this.transcriptUsage.set(key, usage);
+		node.usage = addUsage(subtractUsage(node.usage, before), usage);
+		this.run.usage = addUsage(subtractUsage(this.run.usage, before), usage);
+	}
+}
+
+function subtractUsage(total: Usage, part: Usage): Usage {
+	return addUsage(total, {
+		input: -part.input,
+		output: -part.output,
+		cacheRead: -part.cacheRead,
+		cacheWrite: -part.cacheWrite,
+		totalTokens: -part.totalTokens,
+		cost: -part.cost,
+		turns: -part.turns,
+		toolCalls: -part.toolCalls,
+	});
+}
+
+function isModelResult(value: unknown): value is { model: string } {
+	return typeof value === "object" && value !== null && typeof (value as { model?: unknown }).model === "string";
+}
