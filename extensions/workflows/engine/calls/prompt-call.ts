@@ -39,7 +39,12 @@ function promptCall(
 			}
 			// A question still pending from before a crash or a stop is the same question.
 			const pending = recorded !== undefined && !changed && recorded.status === "waiting";
-			return { type: "run", ...(pending ? { alreadyStarted: true } : {}), detail: null };
+			return {
+				type: "run",
+				...(pending ? { alreadyStarted: true } : {}),
+				...(changed ? { rerun: changed } : {}),
+				detail: null,
+			};
 		},
 		start: () => startFields,
 		run: async (node, _ready, _detail, signal) => {
