@@ -21,32 +21,69 @@ export function formatWorkflowList(entries: readonly CatalogEntry[]): string {
 
 export function formatRunLine(report: RunReport): string {
 	const duration = report.durationMs === undefined ? "" : ` ${formatDuration(report.durationMs)}`;
-	return `${report.runId}  ${report.workflow}  ${report.status}  ${report.stages.length} stages  ${formatCost(report.usage.cost)}${duration}  started ${report.startedAt}`;
+	const warnings = report.warnings.length > 0 ? `  ${plural(report.warnings.length, "warning")}` : "";
+	return `${report.runId}  ${report.workflow}  ${report.status}  ${report.stages.length} stages  ${formatCost(report.usage.cost)}${duration}  started ${report.startedAt}${warnings}`;
 }
 
+/** One line per run for `status`; a run that cannot be read says why. */
+export function formatRunList(
+	listings: ReadonlyArray<{ runId: string; report: RunReport } | { runId: string; error: string }>,
+): string {
+	if (listings.length === 0) return "No workflow runs yet.";
+	return listings
+		.map((listing) =>
+			"report" in listing ? formatRunLine(listing.report) : `${listing.runId}  ERROR ${listing.error}`,
+		)
+		.join("\n");
+}
+
+/** Bounds on what a view of one run says (status, show, the completion message): they reach the model's
+ * context, so long outputs, many stages or errors are cut, and the cut says where the whole is. */
+const LIMITS = { stages: 50, text: 2_000, item: 500, items: 10 };
+
 export function formatRunDetails(report: RunReport, cwd: string): string {
+	const reportPath = runPaths(cwd, report.runId).reportJson;
 	const lines = [formatRunLine(report)];
-	if (report.reason) lines.push(`reason: ${report.reason}`);
+	if (report.reason) lines.push(`reason: ${bounded(report.reason, LIMITS.item, reportPath)}`);
 	lines.push("", "stages:");
-	for (const stage of report.stages) {
+	for (const stage of report.stages.slice(0, LIMITS.stages)) {
 		const duration = stage.durationMs === undefined ? "-" : formatDuration(stage.durationMs);
+		const error = stage.error ? `  error: ${bounded(stage.error, LIMITS.item, reportPath)}` : "";
 		lines.push(
-			`  ${stage.id}  ${stage.status}${stage.replayed ? " (replayed)" : ""}  ${stage.model ?? (stage.kind === "tool" ? "tool" : "-")}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${stage.error ? `  error: ${stage.error}` : ""}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`,
+			`  ${stage.id}  ${stage.status}${stage.replayed ? " (replayed)" : ""}  ${stage.model ?? (stage.kind === "tool" ? "tool" : "-")}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${error}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`,
 		);
 	}
-	if (report.stages.length > 0) lines.push("", "graph:", ...renderGraph(report.stages).map((line) => `  ${line}`));
-	if (report.outputs) lines.push("", `outputs: ${JSON.stringify(report.outputs)}`);
-	if (report.errors.length > 0) lines.push("", "errors:", ...report.errors.map((error) => `  ${error}`));
+	const hidden = report.stages.length - LIMITS.stages;
+	if (hidden > 0) lines.push(`  ... ${plural(hidden, "more stage")}: see ${reportPath}`);
+	else if (report.stages.length > 0)
+		lines.push("", "graph:", ...renderGraph(report.stages).map((line) => `  ${line}`));
+	if (report.outputs) lines.push("", `outputs: ${bounded(JSON.stringify(report.outputs), LIMITS.text, reportPath)}`);
+	lines.push(...listed("errors", report.errors, reportPath), ...listed("warnings", report.warnings, reportPath));
 	const waiting = report.prompts.filter((prompt) => prompt.answer === undefined);
 	if (waiting.length > 0) {
 		lines.push(
 			"",
 			"waiting for answers:",
-			...waiting.map((prompt) => `  ${prompt.id} (${prompt.kind}): ${prompt.message}`),
+			...waiting.map(
+				(prompt) => `  ${prompt.id} (${prompt.kind}): ${bounded(prompt.message, LIMITS.item, reportPath)}`,
+			),
 		);
 	}
-	lines.push("", `report: ${runPaths(cwd, report.runId).reportJson}`);
+	lines.push("", `report: ${reportPath}`);
 	return lines.join("\n");
+}
+
+function listed(title: string, items: readonly string[], reportPath: string): string[] {
+	if (items.length === 0) return [];
+	const shown = items.slice(0, LIMITS.items).map((item) => `  ${bounded(item, LIMITS.item, reportPath)}`);
+	const more = items.length - LIMITS.items;
+	return ["", `${title}:`, ...shown, ...(more > 0 ? [`  ... ${more} more: see ${reportPath}`] : [])];
+}
+
+/** The text, or its first `max` characters and where the rest is. */
+export function bounded(text: string, max: number, whole: string): string {
+	if (text.length <= max) return text;
+	return `${text.slice(0, max)}... [${text.length - max} more characters in ${whole}]`;
 }
 
 /** The one line headless modes print when a run stops: run id, status, report path. */
@@ -65,13 +102,19 @@ export function waitingLines(report: RunReport): string[] {
 		]);
 }
 
-/** What the chat (and the model) is told when a run ends. */
+/** What the chat (and the model) is told when a run ends; bounded like the details (see LIMITS). */
 export function completionText(report: RunReport, cwd: string): string {
+	const reportPath = runPaths(cwd, report.runId).reportJson;
 	const lines = [`Workflow "${report.workflow}" run ${report.runId} ${report.status}.`];
-	if (report.outputs) lines.push(`Outputs: ${JSON.stringify(report.outputs, null, 2)}`);
-	if (report.reason) lines.push(`Reason: ${report.reason}`);
-	if (report.errors.length > 0) lines.push(`Errors:\n${report.errors.map((error) => `- ${error}`).join("\n")}`);
-	lines.push(`Report: ${runPaths(cwd, report.runId).reportJson}`);
+	if (report.outputs)
+		lines.push(`Outputs: ${bounded(JSON.stringify(report.outputs, null, 2), LIMITS.text, reportPath)}`);
+	if (report.reason) lines.push(`Reason: ${bounded(report.reason, LIMITS.item, reportPath)}`);
+	if (report.errors.length > 0) {
+		const shown = report.errors.slice(0, LIMITS.items).map((error) => `- ${bounded(error, LIMITS.item, reportPath)}`);
+		const more = report.errors.length - LIMITS.items;
+		lines.push(`Errors:\n${shown.join("\n")}${more > 0 ? `\n- ... ${more} more: see the report` : ""}`);
+	}
+	lines.push(`Report: ${reportPath}`);
 	return lines.join("\n");
 }
 
@@ -86,4 +129,8 @@ export function resumableNotice(reports: readonly RunReport[]): string {
 		...lines,
 		"Resume one with /workflow resume <run> [message], or drop it with /workflow cancel <run>.",
 	].join("\n");
+}
+
+function plural(count: number, word: string): string {
+	return `${count} ${word}${count === 1 ? "" : "s"}`;
 }

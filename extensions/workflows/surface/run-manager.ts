@@ -13,7 +13,7 @@ import {
 	startWorkflow,
 	type WorkflowRun,
 } from "../engine/run.js";
-import { matchRunId, openRunView, projectStore } from "../engine/runs.js";
+import { listRuns, matchRunId, openRunView, projectStore, type RunListing } from "../engine/runs.js";
 import type { NodeStatus } from "../store/events.js";
 import type { RunReport } from "../store/report.js";
 
@@ -170,6 +170,21 @@ export class RunManager {
 			);
 		}
 		throw new Error(match.error);
+	}
+
+	/** Every run of a project with its current report (live ones from this process), or the error that kept
+	 * it from being read: one broken run never hides the others. */
+	listings(cwd: string): Array<{ runId: string; report: RunReport } | { runId: string; error: string }> {
+		const fromDisk = new Map<string, RunListing>(
+			listRuns(projectStore(cwd)).map((listing) => [listing.runId, listing]),
+		);
+		return this.allRunIds(cwd).map((runId) => {
+			const live = this.runs.get(runId);
+			if (live && !live.final) return { runId, report: live.run.report() };
+			const listing = fromDisk.get(runId);
+			if (!listing) return { runId, error: "its journal is gone" };
+			return "view" in listing ? { runId, report: listing.view.report } : listing;
+		});
 	}
 
 	allRunIds(cwd: string): string[] {

@@ -6,7 +6,7 @@ import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-cod
 import { checkInputs } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
 import { parseInputs, splitWords } from "./command-args.js";
-import { formatRunDetails, formatRunLine, formatWorkflowList } from "./format.js";
+import { formatRunDetails, formatRunLine, formatRunList, formatWorkflowList } from "./format.js";
 import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";
 import { runManager } from "./run-manager.js";
 import { printHeadless, type WorkflowService } from "./workflow-service.js";
@@ -64,13 +64,7 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 			return runCommand(rest, ctx, service);
 		case "status": {
 			if (rest) return report(ctx, formatRunLine(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest))));
-			const ids = runManager().allRunIds(ctx.cwd);
-			return report(
-				ctx,
-				ids.length
-					? ids.map((id) => formatRunLine(runManager().report(ctx.cwd, id))).join("\n")
-					: "No workflow runs yet.",
-			);
+			return report(ctx, formatRunList(runManager().listings(ctx.cwd)));
 		}
 		case "show": {
 			if (!rest) throw new Error("show needs a run id (or a unique prefix)");

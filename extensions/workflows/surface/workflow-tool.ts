@@ -6,7 +6,7 @@ import { StringEnum } from "@mariozechner/pi-ai";
 import { defineTool, type ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { Type } from "typebox";
 import { definitionFromSpec, parseSpec, saveSpec } from "./dynamic-spec.js";
-import { completionText, formatRunDetails, formatRunLine, formatWorkflowList } from "./format.js";
+import { completionText, formatRunDetails, formatRunList, formatWorkflowList } from "./format.js";
 import { runManager } from "./run-manager.js";
 import { renderWorkflowCall, renderWorkflowResult } from "./tool-render.js";
 import { FAILED_STATUSES, type StartedRun, type WorkflowService } from "./workflow-service.js";
@@ -147,9 +147,7 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 					}
 					case "status": {
 						if (!params.run) {
-							const ids = runManager().allRunIds(ctx.cwd);
-							const lines = ids.map((id) => formatRunLine(runManager().report(ctx.cwd, id)));
-							return text(lines.length > 0 ? lines.join("\n") : "No workflow runs yet.", { action: "status" });
+							return text(formatRunList(runManager().listings(ctx.cwd)), { action: "status" });
 						}
 						const runId = runManager().resolve(ctx.cwd, params.run);
 						const report = runManager().report(ctx.cwd, runId);
