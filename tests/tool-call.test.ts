@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { promisify } from "node:util";
 import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ToolCallOptions } from "../extensions/workflows/authoring/types.js";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import { runPaths } from "../extensions/workflows/store/run-directory.js";
 import { createHarness, type Harness } from "./support/harness.js";
@@ -170,3 +171,104 @@ describe("ctx.tool", () => {
 		]);
 	});
 });
+
+describe("ctx.tool interrupted while it ran", () => {
+	let harness: Harness;
+	beforeEach(async () => {
+		harness = await createHarness((request) => `answer of ${request.stage}`);
+	});
+	afterEach(() => harness.cleanup());
+
+	function deploy(options: Omit<ToolCallOptions, "failureMode">, seen: { calls: number; keys: string[] }) {
+		return workflow({
+			name: "deploy",
+			description: "a side effect between two stages",
+			inputs: {},
+			outputs: { deployed: Type.Unknown() },
+			run: async (ctx) => {
+				await ctx.task("build", { prompt: "build" });
+				const deployed = await ctx.tool(
+					"deploy",
+					{ to: "staging" },
+					(_args, call) => {
+						seen.calls++;
+						seen.keys.push(call.idempotencyKey);
+						return "deployed";
+					},
+					options,
+				);
+				await ctx.task("announce", { prompt: "announce" });
+				return { deployed };
+			},
+		});
+	}
+
+	/** Leaves the journal as a process killed while `deploy` ran: its start is recorded, its end is not. */
+	function killDuringDeploy(runId: string): void {
+		const path = runPaths(harness.cwd, runId).journal;
+		const lines = readFileSync(path, "utf8").trim().split("\n");
+		const started = lines.findIndex((line) => line.includes('"node_started"') && line.includes('"stageId":"deploy"'));
+		writeFileSync(path, `${lines.slice(0, started + 1).join("\n")}\n`);
+	}
+
+	it("hands fn one idempotency key: the same on every attempt and every resume of the call", async () => {
+		const seen = { calls: 0, keys: [] as string[] };
+		const first = await harness.run(deploy({ idempotent: true }, seen), {});
+		killDuringDeploy(first.runId);
+		const resumed = await harness.resume(deploy({ idempotent: true }, seen), first.runId).done;
+		expect(resumed.status).toBe("completed");
+		expect(seen.calls).toBe(2);
+		expect(new Set(seen.keys).size).toBe(1);
+		expect(seen.keys[0]).toMatch(new RegExp(`^${first.runId}-[0-9a-f]{16}$`));
+		expect(resumed.stages.find((stage) => stage.id === "deploy")?.rerun).toMatch(/onInterrupted: rerun/);
+	});
+
+	it('onInterrupted "fail" fails the run instead of repeating the effect', async () => {
+		const seen = { calls: 0, keys: [] as string[] };
+		const first = await harness.run(deploy({ onInterrupted: "fail" }, seen), {});
+		killDuringDeploy(first.runId);
+		const resumed = await harness.resume(deploy({ onInterrupted: "fail" }, seen), first.runId).done;
+		expect(resumed.status).toBe("failed");
+		expect(seen.calls).toBe(1);
+		expect(resumed.errors[0]).toMatch(
+			/stage "deploy": interrupted while it ran .*whether its effect happened is unknown/,
+		);
+	});
+
+	for (const [answer, calls, deployed] of [
+		["treat it as done", 1, null],
+		["run it again", 2, "deployed"],
+	] as const) {
+		it(`a call that is not idempotent asks a person by default: "${answer}"`, async () => {
+			const seen = { calls: 0, keys: [] as string[] };
+			const first = await harness.run(deploy({}, seen), {});
+			killDuringDeploy(first.runId);
+			const asked: string[] = [];
+			const run = harness.resume(deploy({}, seen), first.runId, {
+				onPrompt: (prompt) => {
+					asked.push(prompt.message);
+					queueMicrotask(() => run.answer(prompt.id, answer));
+				},
+			});
+			const resumed = await run.done;
+			expect(resumed.status).toBe("completed");
+			expect(asked).toEqual([
+				'Tool call "deploy" was interrupted while it ran (the process running it stopped); its effect may or may not have happened. Run it again, or treat it as done (it then returns null)?',
+			]);
+			expect(seen.calls).toBe(calls);
+			expect(resumed.outputs).toEqual({ deployed });
+			// The answer is part of the run: a later resume neither asks nor calls fn again.
+			const after = seen.calls;
+			const again = await harness.resume(deploy({}, seen), crashAtEnd(harness, first.runId)).done;
+			expect(again.status).toBe("completed");
+			expect(seen.calls).toBe(after);
+		});
+	}
+});
+
+function crashAtEnd(harness: Harness, runId: string): string {
+	const path = runPaths(harness.cwd, runId).journal;
+	const lines = readFileSync(path, "utf8").trim().split("\n");
+	writeFileSync(path, `${lines.slice(0, -1).join("\n")}\n`);
+	return runId;
+}

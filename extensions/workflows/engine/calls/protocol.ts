@@ -67,6 +67,9 @@ export interface NodeCall<K extends NodeKind, Ready extends Prepared, P> {
 	name: string;
 	/** Model stages wait for one of the run-wide slots before they start. */
 	usesSlot?: boolean;
+	/** Its work has effects outside the run (ctx.tool): its start reaches the disk before the work begins, so
+	 * even a power loss cannot hide that it may have happened. */
+	sideEffects?: boolean;
 	/** Checks the call and computes what decides its result; a problem fails it before it starts. */
 	prepare(node: NodeRef): { ok: true; value: Ready } | { ok: false; error: string; start: StartFields<K> };
 	/** How to go ahead given the record (absent: never run before); `changed` says why the record is stale. */
@@ -115,6 +118,7 @@ export async function callNode<K extends NodeKind, Ready extends Prepared, P>(
 			if (!plan.alreadyStarted) {
 				journalStart(scope, node, ready, call.start(node, ready, plan.detail), plan.rerun);
 			}
+			if (call.sideEffects) services.sync();
 			const outcome = await call.run(node, ready, plan.detail, scope.signal);
 			journalFinish(scope, node, outcome);
 			return call.deliver(node, outcome.result, outcome);

@@ -52,6 +52,7 @@ function toolCall(
 	return {
 		kind: "tool",
 		name: toolName,
+		sideEffects: true,
 		prepare: () => {
 			const problem = checkToolCall(rawName, args, fn, options);
 			if (problem) return { ok: false, error: problem, start: { args: jsonOrNull(args) } };
