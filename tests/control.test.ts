@@ -1,6 +1,8 @@
 // Pause, resume, steer and cancel on a live run in this process: a paused stage continues its own
 // transcript on resume (with the user's message), a steer reaches the stage's next model call.
 
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
@@ -105,6 +107,53 @@ describe("steer across a pause", () => {
 		expect(harness.provider.calls[2]?.lastMessage).toContain(
 			"Message from the user while you worked: also check the docs",
 		);
+	});
+
+	it("tells a steer that was delivered from one that only appears inside other text", async () => {
+		// The stage's prompt says "yes"; a steer "yes" that never reached the stage must still be handed over.
+		const yesOrNo = workflow({
+			name: "yes-or-no",
+			description: "a stage asked to answer yes or no",
+			inputs: {},
+			outputs: { result: Type.String() },
+			run: async (ctx) => ({
+				result: (await ctx.task("work", { prompt: "Read notes.txt, then answer yes or no" })).text,
+			}),
+		});
+		const secondCall = deferred();
+		harness = await createHarness(readThenHold(secondCall, () => "done"));
+		const run = harness.start(yesOrNo, {});
+		await secondCall.promise;
+		await run.steer("work", "yes");
+		run.pause();
+		await run.done;
+		await harness.resume(yesOrNo, run.runId).done;
+		expect(harness.provider.calls[2]?.lastMessage).toContain("Message from the user while you worked: yes");
+	});
+});
+
+describe("a transcript that cannot be read", () => {
+	let harness: Harness;
+	afterEach(() => harness.cleanup());
+
+	it("is said to be unreadable (never taken for no work): the stage starts over in a new transcript, with a warning", async () => {
+		const secondCall = deferred();
+		harness = await createHarness(readThenHold(secondCall, () => "done"));
+		const run = harness.start(oneStage, {});
+		await secondCall.promise;
+		run.pause();
+		await run.done;
+		const transcript = join(run.paths.stagesDir, "work.jsonl");
+		rmSync(transcript);
+		mkdirSync(transcript);
+		const resumed = await harness.resume(oneStage, run.runId).done;
+		expect(resumed.status).toBe("completed");
+		const work = resumed.stages.find((stage) => stage.id === "work");
+		expect(work?.rerun).toMatch(/^started over: its transcript could not be read \(/);
+		expect(work?.sessionFile).toBe("stages/work~2.jsonl");
+		expect(resumed.warnings).toEqual([
+			expect.stringMatching(/^stage "work": its transcript .*work\.jsonl could not be read/),
+		]);
 	});
 });
 

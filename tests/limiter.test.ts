@@ -42,6 +42,16 @@ describe("createLimiter", () => {
 		expect(await limit(async () => "next")).toBe("next");
 	});
 
+	it("frees the slot of a function that throws before it returns a promise", async () => {
+		const limit = createLimiter(1);
+		const throwsAtOnce = (): Promise<string> => {
+			throw new Error("thrown synchronously");
+		};
+		await expect(limit(throwsAtOnce)).rejects.toThrow("thrown synchronously");
+		expect(limit.activeCount).toBe(0);
+		expect(await limit(async () => "next")).toBe("next");
+	});
+
 	it("says what it expected for a bad limit", () => {
 		expect(() => createLimiter(0)).toThrow("Expected concurrency to be an integer from 1 and up, got 0 (number)");
 	});

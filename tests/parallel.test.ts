@@ -8,19 +8,36 @@ import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import type { Script } from "../extensions/workflows/testing/scripted-provider.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
-/** A script that tracks how many requests are answered at once. */
-function trackingScript(answer: Script = (request) => `done ${request.stage}`) {
+/**
+ * A script that tracks how many requests are answered at once. A barrier, not a delay, makes them overlap:
+ * each request waits until `limit` are in flight (or all `total` have started), so the peak reaches the limit
+ * whenever the engine allows it, and a peak above the limit can only come from the engine.
+ */
+function trackingScript(total: number, limit: number) {
 	let inFlight = 0;
+	let started = 0;
+	let gate = barrier();
 	const stats = { peak: 0 };
 	const script: Script = async (request) => {
 		inFlight++;
+		started++;
 		stats.peak = Math.max(stats.peak, inFlight);
-		const reply = await answer(request);
-		await new Promise((resolve) => setTimeout(resolve, 40));
+		if (inFlight >= limit || started === total) {
+			gate.open();
+			gate = barrier();
+		} else await gate.opened;
 		inFlight--;
-		return reply;
+		return `done ${request.stage}`;
 	};
 	return { script, stats };
+}
+
+function barrier() {
+	let open = () => {};
+	const opened = new Promise<void>((resolve) => {
+		open = resolve;
+	});
+	return { opened, open };
 }
 
 const steps = (count: number) =>
@@ -31,7 +48,7 @@ describe("ctx.parallel", () => {
 	afterEach(() => harness?.cleanup());
 
 	it("keeps at most `concurrency` branches in flight", async () => {
-		const { script, stats } = trackingScript();
+		const { script, stats } = trackingScript(6, 2);
 		harness = await createHarness(script);
 		const definition = workflow({
 			name: "bounded",
@@ -50,7 +67,7 @@ describe("ctx.parallel", () => {
 	});
 
 	it("applies the run-wide stage limit across parallel groups (default 4)", async () => {
-		const { script, stats } = trackingScript();
+		const { script, stats } = trackingScript(10, 4);
 		harness = await createHarness(script);
 		const definition = workflow({
 			name: "run-wide",
@@ -65,7 +82,7 @@ describe("ctx.parallel", () => {
 		expect((await harness.run(definition, {})).status).toBe("completed");
 		expect(stats.peak).toBe(4);
 
-		const second = trackingScript();
+		const second = trackingScript(10, 3);
 		harness.cleanup();
 		harness = await createHarness(second.script);
 		expect((await harness.run(definition, {}, { concurrency: 3 })).status).toBe("completed");

@@ -1,14 +1,20 @@
-// Small surface pieces: run-id prefixes, argument parsing, completion, catalog sources.
+// Small surface pieces: run-id prefixes, argument parsing, completion, catalog sources, durations, the trust
+// file, and how much a view of one run may say.
 
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Theme } from "@mariozechner/pi-coding-agent";
 import { afterEach, describe, expect, it } from "vitest";
+import { zeroUsage } from "../extensions/workflows/authoring/usage.js";
 import { matchRunId } from "../extensions/workflows/engine/runs.js";
+import type { RunReport, StageReport } from "../extensions/workflows/store/report.js";
+import { formatDuration } from "../extensions/workflows/store/report-markdown.js";
 import { WorkflowCatalog } from "../extensions/workflows/surface/catalog.js";
 import { parseInputs, splitWords } from "../extensions/workflows/surface/command-args.js";
+import { completionText, formatRunDetails } from "../extensions/workflows/surface/format.js";
 import { renderWorkflowCall, renderWorkflowResult } from "../extensions/workflows/surface/tool-render.js";
+import { createTrustStore } from "../extensions/workflows/surface/trust.js";
 import { completions } from "../extensions/workflows/surface/workflow-command.js";
 
 describe("matchRunId", () => {
@@ -122,5 +128,84 @@ describe("workflow tool rendering", () => {
 		expect(renderWorkflowCall({ action: "run", workflow: "review-change" }, theme).render(120)[0]?.trim()).toBe(
 			"workflow run review-change",
 		);
+	});
+});
+
+describe("formatDuration", () => {
+	it.each([
+		[850, "850ms"],
+		[12_340, "12.3s"],
+		[59_960, "1m00s"],
+		[119_600, "2m00s"],
+		[119_400, "1m59s"],
+		[3_599_600, "1h00m"],
+		[7_500_000, "2h05m"],
+	])("%i ms reads %s", (ms, shown) => {
+		expect(formatDuration(ms)).toBe(shown);
+	});
+});
+
+describe("the trust file", () => {
+	it("that is not JSON trusts nothing and is never written over", () => {
+		const dir = mkdtempSync(join(tmpdir(), "pi-workflows-trust-"));
+		try {
+			const trustFile = join(dir, "pi-workflows", "trusted.json");
+			mkdirSync(join(dir, "pi-workflows"));
+			writeFileSync(trustFile, '{ "abc": { "file": "x.ts"'); // cut off mid-write
+			const workflowFile = join(dir, "flow.ts");
+			writeFileSync(workflowFile, "export default 1;");
+			const store = createTrustStore(dir);
+			expect(store.isTrusted(workflowFile)).toBe(false);
+			expect(() => store.remember(workflowFile)).toThrow(`The trust file ${trustFile} cannot be read (`);
+			expect(readFileSync(trustFile, "utf8")).toBe('{ "abc": { "file": "x.ts"');
+		} finally {
+			rmSync(dir, { recursive: true, force: true });
+		}
+	});
+});
+
+describe("views of one run are bounded", () => {
+	const stage = (index: number): StageReport => ({
+		id: `s${index}`,
+		kind: "task",
+		name: `s${index}`,
+		status: "failed",
+		parents: [],
+		attempts: [],
+		usage: zeroUsage(),
+		replayed: false,
+		error: "e".repeat(900),
+	});
+	const report: RunReport = {
+		version: 1,
+		runId: "big00001",
+		workflow: "big",
+		status: "failed",
+		inputs: {},
+		outputs: { text: "x".repeat(10_000) },
+		startedAt: "2026-12-01T00:00:00.000Z",
+		usage: zeroUsage(),
+		stages: Array.from({ length: 70 }, (_, index) => stage(index + 1)),
+		prompts: [],
+		artifacts: [],
+		errors: Array.from({ length: 30 }, (_, index) => `error ${index + 1} ${"!".repeat(900)}`),
+		warnings: [],
+	};
+
+	it("status and show cut long texts, long stage lists and many errors, and say where the whole report is", () => {
+		const text = formatRunDetails(report, "/project");
+		const whole = "/project/.pi/workflows/runs/big00001/report.json";
+		expect(text.length).toBeLessThan(40_000);
+		expect(text).toContain(`  ... 20 more stages: see ${whole}`);
+		expect(text).toContain(`... [8011 more characters in ${whole}]`);
+		expect(text).toContain(`  ... 20 more: see ${whole}`);
+		expect(text).not.toContain("s51 ");
+	});
+
+	it("the completion message too", () => {
+		const text = completionText(report, "/project");
+		expect(text.length).toBeLessThan(10_000);
+		expect(text).toContain("more characters in /project/.pi/workflows/runs/big00001/report.json");
+		expect(text).toContain("- ... 20 more: see the report");
 	});
 });

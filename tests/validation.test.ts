@@ -54,6 +54,46 @@ describe("input validation", () => {
 	});
 });
 
+describe("how a failed run names its error", () => {
+	let harness: Harness;
+	afterEach(() => harness?.cleanup());
+
+	// Decided by the error's class: the engine's own errors already name the workflow; anything else the
+	// workflow throws gets the name in front, whatever its message says.
+	it.each([
+		[
+			"a misused ctx call",
+			(ctx: { chain: (steps: unknown) => unknown }) => ctx.chain("no steps"),
+			'Workflow "names": chain expected an array of steps, got string',
+		],
+		[
+			"an error of the workflow's own",
+			() => Promise.reject(new Error("no config file")),
+			'Workflow "names": no config file',
+		],
+		[
+			"an error whose text happens to start with the workflow's name",
+			() => Promise.reject(new Error('Workflow "names" needs a config file')),
+			'Workflow "names": Workflow "names" needs a config file',
+		],
+	])("%s", async (_name, fail, error) => {
+		harness = await createHarness(() => "ok");
+		const flow = workflow({
+			name: "names",
+			description: "fails as the test says",
+			inputs: {},
+			outputs: {},
+			run: async (ctx) => {
+				await fail(ctx as unknown as { chain: (steps: unknown) => unknown });
+				return {};
+			},
+		});
+		const report = await harness.run(flow, {});
+		expect(report.status).toBe("failed");
+		expect(report.errors).toEqual([error]);
+	});
+});
+
 describe("output validation", () => {
 	let harness: Harness;
 	afterEach(() => harness?.cleanup());
@@ -77,7 +117,7 @@ describe("output validation", () => {
 		harness = await createHarness(() => "ok");
 		const report = await harness.run(returning(value), {});
 		expect(report.status).toBe("failed");
-		expect(report.errors[0]).toContain('Workflow "outputs-check": invalid outputs:');
+		expect(report.errors[0]).toMatch(/^Workflow "outputs-check": invalid outputs:\n- /);
 		expect(report.errors[0]).toContain(problem);
 		expect(report.outputs).toBeUndefined();
 		// A failed run still writes report.json with the error.

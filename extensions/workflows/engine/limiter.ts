@@ -30,12 +30,17 @@ export function createLimiter(concurrency: number): Limiter {
 			queue.push(() => {
 				active++;
 				peak = Math.max(peak, active);
-				fn()
-					.then(resolve, reject)
-					.finally(() => {
-						active--;
-						next();
-					});
+				// A function that throws before it returns a promise frees its slot too.
+				let running: Promise<T>;
+				try {
+					running = fn();
+				} catch (error) {
+					running = Promise.reject(error);
+				}
+				running.then(resolve, reject).finally(() => {
+					active--;
+					next();
+				});
 			});
 			next();
 		});

@@ -40,14 +40,19 @@ export function renderReportMarkdown(report: RunReport): string {
 	return `${lines.join("\n")}\n`;
 }
 
+/** `850ms`, `12.3s`, `1m59s`, `2h05m`: rounded once, at the unit shown, so no field ever reads 60. */
 export function formatDuration(ms: number): string {
-	if (ms < 1000) return `${ms}ms`;
-	const seconds = ms / 1000;
-	if (seconds < 60) return `${seconds.toFixed(1)}s`;
-	const minutes = Math.floor(seconds / 60);
-	return `${minutes}m${Math.round(seconds % 60)
-		.toString()
-		.padStart(2, "0")}s`;
+	if (ms < 1000) return `${Math.round(ms)}ms`;
+	const tenths = Math.round(ms / 100);
+	if (tenths < 600) return `${(tenths / 10).toFixed(1)}s`;
+	const seconds = Math.round(ms / 1000);
+	if (seconds < 3600) return `${Math.floor(seconds / 60)}m${pad(seconds % 60)}s`;
+	const minutes = Math.round(ms / 60_000);
+	return `${Math.floor(minutes / 60)}h${pad(minutes % 60)}m`;
+}
+
+function pad(value: number): string {
+	return value.toString().padStart(2, "0");
 }
 
 export function formatCost(usd: number): string {

@@ -89,11 +89,13 @@ export function serveControlRequests(
 					let reply: ControlReply;
 					try {
 						const request = JSON.parse(readFileSync(file, "utf8")) as ControlRequest;
+						// Taken before it is handled: a requester that gives up meanwhile knows it may still apply.
+						rmSync(file, { force: true });
 						reply = await handle(request);
 					} catch (error) {
+						rmSync(file, { force: true });
 						reply = { ok: false, message: error instanceof Error ? error.message : String(error) };
 					}
-					rmSync(file, { force: true });
 					writeAtomically(file.replace(/\.request\.json$/, ".reply.json"), JSON.stringify(reply));
 				}
 			} while (again);

@@ -1,0 +1,47 @@
+// The process-wide run manager keeps the runs it drives, and only the newest finished ones: a long-lived pi
+// process does not hold every run it ever ran in memory; older reports are read from disk when asked for.
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { workflow } from "../extensions/workflows/authoring/workflow.js";
+import { RunManager } from "../extensions/workflows/surface/run-manager.js";
+import { createHarness, type Harness } from "./support/harness.js";
+
+const quick = workflow({
+	name: "quick",
+	description: "one stage",
+	inputs: {},
+	outputs: {},
+	run: async (ctx) => {
+		await ctx.task("only", { prompt: "go" });
+		return {};
+	},
+});
+
+describe("RunManager", () => {
+	let harness: Harness;
+	beforeEach(async () => {
+		harness = await createHarness((request) => `answer of ${request.stage}`);
+	});
+	afterEach(() => harness.cleanup());
+
+	it("keeps the newest 20 finished runs in memory and reads older ones from disk", async () => {
+		const manager = new RunManager();
+		const options = {
+			cwd: harness.cwd,
+			agentDir: harness.agentDir,
+			modelRegistry: harness.modelRegistry,
+			defaultModel: "scripted/fast",
+		};
+		const runIds: string[] = [];
+		for (let index = 0; index < 25; index++) {
+			const managed = manager.start(quick, {}, options, "user");
+			runIds.push(managed.run.runId);
+			await managed.run.done;
+		}
+		expect(runIds.filter((runId) => manager.get(runId)).length).toBe(20);
+		expect(manager.get(runIds[0] as string)).toBeUndefined();
+		expect(manager.get(runIds[24] as string)?.final?.status).toBe("completed");
+		expect(manager.report(harness.cwd, runIds[0] as string).status).toBe("completed");
+		expect(manager.allRunIds(harness.cwd)).toHaveLength(25);
+	});
+});
