@@ -1,4 +1,4 @@
-// `npm run bench`: how fast a run resumes, against a baseline measured in the same process. A workflow of
+// `npm run bench` (with overhead.ts): how fast a run resumes, against a baseline measured in the same process. A workflow of
 // 1,000 sequential stages runs against the scripted model (offline, every answer instant); then the
 // run is resumed as a crash just before its end would leave it (every stage recorded, no run_finished),
 // which must replay every stage without a model call, and resumed again once completed (a no-op). Also
@@ -7,8 +7,9 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { VERSION } from "@mariozechner/pi-coding-agent";
 import { Type } from "typebox";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
@@ -172,6 +173,18 @@ async function main(): Promise<void> {
 			],
 		],
 	);
+	const results = {
+		pi: VERSION,
+		node: process.version,
+		stages: STAGE_COUNT,
+		medianMs: { run: median(baseline.samples), replay: median(replay.samples), noOp: median(noOp.samples) },
+		samplesMs: { run: baseline.samples, replay: replay.samples, noOp: noOp.samples },
+		journalBytesPerStage: { run: bytesOfRun / STAGE_COUNT, afterReplay: bytesAfterReplay / STAGE_COUNT },
+	};
+	const out = join(dirname(fileURLToPath(import.meta.url)), "results", `resume-${VERSION}.json`);
+	mkdirSync(dirname(out), { recursive: true });
+	writeFileSync(out, `${JSON.stringify(results, null, "\t")}\n`);
+	console.log(`\nwritten: ${out}`);
 }
 
 try {

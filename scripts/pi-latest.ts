@@ -17,7 +17,7 @@ const MIN_NODE = [22, 19] as const;
 const COMMANDS: Record<string, (extra: string[]) => string[]> = {
 	test: (extra) => [join(REPO_ROOT, "node_modules", "vitest", "vitest.mjs"), "run", ...extra],
 	demo: (extra) => ["--import", "jiti/register", join(REPO_ROOT, "scripts", "demo.ts"), ...extra],
-	bench: (extra) => ["--import", "jiti/register", join(REPO_ROOT, "bench", "resume.ts"), ...extra],
+	bench: (extra) => ["--import", "jiti/register", join(REPO_ROOT, "bench", "all.ts"), ...extra],
 	check: (extra) => [
 		join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc"),
 		"-p",

@@ -1,6 +1,7 @@
 // The ctx a workflow's `run` receives: task, tool, ui, chain and parallel on top of the call protocol. Each
 // call works in a scope (graph frontier + abort signal + call identities); parallel branches get their own.
 
+import { setMaxListeners } from "node:events";
 import { ParallelError } from "../authoring/parallel-error.js";
 import { StageError } from "../authoring/stage-error.js";
 import type {
@@ -119,6 +120,7 @@ async function runParallel<I>(
 	const failFast = options.failFast ?? true;
 	const group = new AbortController();
 	const signal = AbortSignal.any([scope.signal, group.signal]);
+	setMaxListeners(0, signal);
 	const snapshot = scope.frontier.take();
 	const frontiers = steps.map(() => new Frontier(snapshot));
 	const callScopes = scope.calls.branches(steps.length);

@@ -3,6 +3,7 @@
 // answer requests (from this process and, through the store's mailbox, from others), and at the end journals
 // how the run stopped and gives up ownership. `done` always settles with the final report.
 
+import { setMaxListeners } from "node:events";
 import type { AnyWorkflowDefinition, StageResult } from "../authoring/types.js";
 import { checkOutputs } from "../authoring/validate.js";
 import { type ModelResolution, resolveModelSpec } from "../stages/model-spec.js";
@@ -73,6 +74,8 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	const runId = paths.runId;
 
 	const abort = new AbortController();
+	// Every stage in flight listens to the run's signal; a wide fan-out is not a listener leak.
+	setMaxListeners(0, abort.signal);
 	let stopping: { mode: "pause" | "cancel"; reason: string } | undefined;
 	const stop = (mode: "pause" | "cancel", reason: string) => {
 		if (abort.signal.aborted) return;

@@ -91,20 +91,27 @@ export function resumeWorkflow(definition: AnyWorkflowDefinition, options: Resum
 	if (!store.has(options.runId)) {
 		throw new Error(`${label}: no journal at ${paths.journal}; nothing to resume.`);
 	}
-	const before = refuseToResume(label, definition, RunFold.of(store.read(options.runId)), paths);
+	// Checked before the lock is taken, so a run that cannot be resumed is left exactly as it is (its lock too).
+	const before = resumePlan(label, definition, RunFold.of(store.read(options.runId)), paths);
 	if (before.finished) return before.finished;
 	const lease = new LeaseRelay();
 	const opened = store.open(options.runId, lease);
 	if (!opened.ok) throw new Error(`${label} cannot be resumed: ${opened.error}.`);
-	// Decided again on the journal as it is now that the lock is held: another process may have moved it on.
-	const now = refuseToResume(label, definition, RunFold.of(opened.run.contents), paths, () =>
-		opened.run.lease.release(),
-	);
-	if (now.finished) {
+	// Decided on the journal as read once the lock is held: no other process can move it on meanwhile.
+	let plan: ReturnType<typeof resumePlan>;
+	try {
+		plan = resumePlan(label, definition, RunFold.of(opened.run.contents), paths);
+	} catch (error) {
+		opened.run.journal.close();
 		opened.run.lease.release();
-		return now.finished;
+		throw error;
 	}
-	const started = now.started;
+	if (plan.finished) {
+		opened.run.journal.close();
+		opened.run.lease.release();
+		return plan.finished;
+	}
+	const started = plan.started;
 	const settings = runSettings({
 		...options,
 		defaultModel: started.defaultModel ?? options.defaultModel,
@@ -127,31 +134,27 @@ export function resumeWorkflow(definition: AnyWorkflowDefinition, options: Resum
 	});
 }
 
-/** What a resume may do with a run as its fold has it: refuse (throws), report it finished, or go on. */
-function refuseToResume(
+/** What a resume does with a run as its fold has it: refuse (throws), report it finished, or go on. */
+function resumePlan(
 	label: string,
 	definition: AnyWorkflowDefinition,
 	fold: RunFold,
 	paths: RunPaths,
-	release: () => void = () => undefined,
 ): { finished?: WorkflowRun; started: RunStartedEvent } {
-	const refuse = (message: string): never => {
-		release();
-		throw new Error(message);
-	};
 	const { run } = fold;
 	if (run.header.workflow !== definition.name) {
-		refuse(`${label}: the run belongs to workflow "${run.header.workflow}"; nothing was resumed.`);
+		throw new Error(`${label}: the run belongs to workflow "${run.header.workflow}"; nothing was resumed.`);
 	}
-	const report = buildReport(fold, paths.runDir);
-	const started = run.started ?? refuse(`${label}: the journal has no run_started event; nothing to resume.`);
-	if (report.status === "completed") return { finished: finishedRun(paths, report), started };
-	if (report.status === "cancelled") {
-		refuse(`${label} was cancelled (${report.reason ?? "no reason given"}); a cancelled run is not resumed.`);
+	const started = run.started;
+	if (!started) throw new Error(`${label}: the journal has no run_started event; nothing to resume.`);
+	const status = fold.status();
+	if (status === "completed") return { finished: finishedRun(paths, buildReport(fold, paths.runDir)), started };
+	if (status === "cancelled") {
+		throw new Error(`${label} was cancelled (${run.reason ?? "no reason given"}); a cancelled run is not resumed.`);
 	}
 	const problems = checkInputs(definition.inputs, started.inputs);
 	if (problems.length > 0) {
-		refuse(`${label}: its recorded inputs no longer fit the workflow:\n- ${problems.join("\n- ")}`);
+		throw new Error(`${label}: its recorded inputs no longer fit the workflow:\n- ${problems.join("\n- ")}`);
 	}
 	return { started };
 }

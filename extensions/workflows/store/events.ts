@@ -145,7 +145,8 @@ export interface NodeFinishedEvent {
 	error?: string;
 	/** A failure the workflow took as data (ctx.tool with failureMode "return"): not an error of the run. */
 	handled?: boolean;
-	/** task: cumulative for its transcript (a continued stage reports its whole transcript). */
+	/** task: cumulative for its transcript (a continued stage reports its whole transcript); a completed
+	 * stage's is in its result instead, with its duration. */
 	usage?: Usage;
 	durationMs?: number;
 	/** tool: how often `fn` was called (1 + retries used). */

@@ -1,10 +1,12 @@
 // The journal of a run in a file: the header is written and synced at creation, events are appended one per
-// line. Every append reaches the operating system at once (a killed process loses nothing written); the disk
-// is synced by group commit: a durable event is synced within GROUP_COMMIT_MS, together with whatever
-// followed it, and `sync()` forces it now (before a side effect runs, and when the journal closes). So a
-// power loss can take at most the last few milliseconds of events, never a side effect's start.
+// line. A durable event (a node's start or end, the run's own events) reaches the operating system at once, so
+// a killed process loses nothing that mattered; the disk is synced by group commit: within GROUP_COMMIT_MS of
+// a durable event, together with whatever came with it, off the main thread. `sync()` forces it now (before a
+// side effect runs, and when the journal closes). So a power loss can take at most the last few milliseconds of
+// events, never a side effect's start. Events that need no durability (a replay note, a warning) are written
+// with the next durable one or by the group commit timer.
 
-import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, fsync, fsyncSync, openSync, readFileSync, writeSync } from "node:fs";
 import type { JournalEvent, JournalHeader } from "./events.js";
 import type { JournalContents } from "./journal-text.js";
 import { headerLine, parseJournal } from "./journal-text.js";
@@ -14,9 +16,14 @@ export const GROUP_COMMIT_MS = 5;
 
 export class FileJournal {
 	private fd: number | undefined;
+	/** Events that need not survive a crash (a replay note, a warning), written with the next one that must. */
+	private pending = "";
+	/** Written since the last sync. */
 	private dirty = false;
+	/** A durable event waits for the group commit. */
+	private syncWanted = false;
 	private timer: ReturnType<typeof setTimeout> | undefined;
-	/** Told when a sync that no caller waits for fails (the group commit timer's). */
+	/** Told when a write or sync that no caller waits for fails (the group commit timer's). */
 	onSyncError: (error: unknown) => void = () => undefined;
 
 	private constructor(
@@ -46,27 +53,35 @@ export class FileJournal {
 		return new FileJournal(path, header, fd);
 	}
 
+	/** Appends one event. A durable one reaches the operating system now (with any events before it) and the
+	 * disk within GROUP_COMMIT_MS; any other reaches the operating system within GROUP_COMMIT_MS. */
 	append(event: JournalEvent, options?: { durable?: boolean }): void {
 		if (this.fd === undefined) throw new Error(`Journal ${this.path} is closed`);
-		writeSync(this.fd, `${JSON.stringify(event)}\n`);
-		this.dirty = true;
-		if (options?.durable && !this.timer) {
-			this.timer = setTimeout(() => {
-				try {
-					this.sync();
-				} catch (error) {
-					this.onSyncError(error);
-				}
-			}, GROUP_COMMIT_MS);
+		const line = `${JSON.stringify(event)}\n`;
+		if (options?.durable) {
+			this.write(this.pending + line);
+			this.pending = "";
+			this.syncWanted = true;
+		} else {
+			this.pending += line;
+		}
+		if (!this.timer) {
+			this.timer = setTimeout(() => this.groupCommit(), GROUP_COMMIT_MS);
 			this.timer.unref?.();
 		}
 	}
 
-	/** Syncs everything appended so far to the disk now. */
+	/** Writes and syncs everything appended so far, now. */
 	sync(): void {
 		clearTimeout(this.timer);
 		this.timer = undefined;
-		if (this.fd === undefined || !this.dirty) return;
+		if (this.fd === undefined) return;
+		if (this.pending) {
+			this.write(this.pending);
+			this.pending = "";
+		}
+		this.syncWanted = false;
+		if (!this.dirty) return;
 		fsyncSync(this.fd);
 		this.dirty = false;
 	}
@@ -76,6 +91,37 @@ export class FileJournal {
 		this.sync();
 		closeSync(this.fd);
 		this.fd = undefined;
+	}
+
+	private write(text: string): void {
+		writeSync(this.fd as number, text);
+		this.dirty = true;
+	}
+
+	/** The group commit: what waited is written, and the thread pool syncs it while the run goes on. */
+	private groupCommit(): void {
+		this.timer = undefined;
+		const fd = this.fd;
+		if (fd === undefined) return;
+		try {
+			if (this.pending) {
+				this.write(this.pending);
+				this.pending = "";
+			}
+		} catch (error) {
+			this.onSyncError(error);
+			return;
+		}
+		if (!this.syncWanted) return;
+		this.syncWanted = false;
+		this.dirty = false;
+		fsync(fd, (error) => {
+			// After close the descriptor is gone, and close synced everything itself.
+			if (error && this.fd === fd) {
+				this.dirty = true;
+				this.onSyncError(error);
+			}
+		});
 	}
 }
 

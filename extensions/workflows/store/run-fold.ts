@@ -172,7 +172,9 @@ export class RunFold {
 				node.result = event.result;
 				node.error = event.error;
 				node.handled = event.handled;
-				if (event.durationMs !== undefined) node.durationMs = event.durationMs;
+				const carried = event.result as { usage?: Usage; durationMs?: number } | undefined;
+				const durationMs = event.durationMs ?? carried?.durationMs;
+				if (durationMs !== undefined) node.durationMs = durationMs;
 				const started = node.started;
 				const model =
 					event.status === "completed" && isModelResult(event.result)
@@ -186,7 +188,9 @@ export class RunFold {
 					ok: event.status === "completed",
 					...(error ? { error } : {}),
 				});
-				if (event.usage) this.spend(node, event.usage);
+				// A completed stage's usage is in its result (the event does not repeat it).
+				const usage = event.usage ?? (isModelResult(event.result) ? carried?.usage : undefined);
+				if (usage) this.spend(node, usage);
 				if (event.status === "failed" && !event.handled) {
 					run.errors.push(`Workflow "${run.header.workflow}", stage "${node.id}": ${event.error ?? "failed"}`);
 				}

@@ -164,7 +164,8 @@ async function runTaskSession(
 		usage: outcome.usage,
 		durationMs,
 	};
-	return { status: "completed", result, usage: outcome.usage, durationMs };
+	// The result carries its usage and duration; the event does not repeat them.
+	return { status: "completed", result };
 }
 
 function runSession(
@@ -238,10 +239,16 @@ function recordedStamp(recorded: NodeState): string | undefined {
 	return recorded.started.kind === "task" ? recorded.started.outputStamp : undefined;
 }
 
-/** Transcript path of a stage's next attempt: `<id>.jsonl`, then `<id>~2.jsonl`, ... (never reused). */
+/** Transcript path of a stage's next attempt: `<id>.jsonl`, then `<id>~2.jsonl`, ... (never reused). Ids are
+ * unique and their file names too (characters unsafe in a name are escaped, `~` included). A node never recorded
+ * has no transcript yet: a stage is journaled as started before its session writes one. */
 function attemptFile(scope: Scope, id: string, recorded: NodeState | undefined): string {
-	const base = id.replace(/[^\w.-]/g, "_");
-	let attempt = (recorded?.sessionFiles.length ?? 0) + 1;
+	const base = encodeURIComponent(id).replace(
+		/[!'()*~]/g,
+		(char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
+	);
+	if (!recorded) return join(scope.services.paths.stagesDir, `${base}.jsonl`);
+	let attempt = recorded.sessionFiles.length + 1;
 	let file: string;
 	do {
 		file = join(scope.services.paths.stagesDir, attempt === 1 ? `${base}.jsonl` : `${base}~${attempt}.jsonl`);
