@@ -54,9 +54,7 @@ describe("the in-memory run store", () => {
 		]);
 		// The journal lives in the store; the transcripts are files of the run.
 		expect(existsSync(harness.store.paths(run.runId).journal)).toBe(false);
-		expect(
-			existsSync(resumed.stages[1]?.sessionFile ? `${run.paths.runDir}/${resumed.stages[1].sessionFile}` : ""),
-		).toBe(true);
+		expect(existsSync(join(run.paths.runDir, resumed.stages[1]?.sessionFile ?? "missing"))).toBe(true);
 		expect(store.owner(run.runId)).toEqual({ state: "free" });
 	});
 });
