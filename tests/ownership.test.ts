@@ -4,7 +4,7 @@
 // another host holds, is refused with a message naming the run and the owner, and no journal line is written.
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Type } from "typebox";
@@ -110,6 +110,17 @@ describe("run.lock", () => {
 		forge("someone-else");
 		taken.lease.release();
 		expect(JSON.parse(readFileSync(lockPath(dir), "utf8")).token).toBe("someone-else");
+	});
+
+	it("a lock that became unreadable is a lost claim, reported, never a crash", async () => {
+		const lost = deferred<string>();
+		const taken = acquireRunLock(dir, { onLost: lost.resolve, onWarning: () => undefined });
+		if (!taken.ok) throw new Error(taken.error);
+		rmSync(lockPath(dir));
+		mkdirSync(lockPath(dir));
+		expect(await lost.promise).toMatch(/^lost ownership of the run: its lock now names an unreadable lock/);
+		taken.lease.release();
+		expect(inspectLock(dir).state).toBe("unreadable");
 	});
 
 	it("the heartbeat notices a claim that is not its own and reports the loss", async () => {

@@ -138,12 +138,13 @@ function startLease(path: string, token: string, events: LeaseEvents): RunLease 
 		return undefined;
 	};
 	const timer = setInterval(() => {
-		if (verify()) return;
 		try {
+			if (verify()) return;
 			const now = new Date();
 			utimesSync(path, now, now);
 			heartbeatFailing = false;
 		} catch (error) {
+			// Said once per failing streak; the lock looks older to others until a heartbeat succeeds again.
 			if (!heartbeatFailing) events.onWarning(`heartbeat of ${path} failed: ${(error as Error).message}`);
 			heartbeatFailing = true;
 		}
@@ -205,7 +206,8 @@ function readClaim(path: string): ClaimRead {
 		modified = statSync(path).mtimeMs;
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === "ENOENT") return { ok: false, missing: true, content: "" };
-		throw error;
+		// Unreadable (a folder in its place, no permission): no claim anyone can rely on.
+		return { ok: false, missing: false, content: `(unreadable: ${(error as Error).message})` };
 	}
 	let owner: Partial<LockOwner>;
 	try {
