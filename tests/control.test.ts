@@ -7,15 +7,8 @@ import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import type { Script } from "../extensions/workflows/testing/scripted-provider.js";
+import { deferred } from "./support/fixtures.js";
 import { createHarness, type Harness } from "./support/harness.js";
-
-function deferred<T = void>() {
-	let resolve!: (value: T) => void;
-	const promise = new Promise<T>((done) => {
-		resolve = done;
-	});
-	return { promise, resolve };
-}
 
 /** A stage that reads a file, then holds in its second model call (until stopped, signalling `reached`);
  * calls after that (a resume) are answered by `then`. */

@@ -2,14 +2,7 @@
 
 import { describe, expect, it } from "vitest";
 import { createLimiter } from "../extensions/workflows/engine/limiter.js";
-
-function deferred() {
-	let resolve = () => {};
-	const promise = new Promise<void>((done) => {
-		resolve = done;
-	});
-	return { promise, resolve };
-}
+import { deferred } from "./support/fixtures.js";
 
 describe("createLimiter", () => {
 	it("runs at most `concurrency` functions at once, in arrival order", async () => {

@@ -7,31 +7,11 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import { MemoryRunStore } from "../extensions/workflows/store/memory-store.js";
 import { acquireRunLock, inspectLock, lockPath } from "../extensions/workflows/store/run-lock.js";
+import { deferred, twoStages } from "./support/fixtures.js";
 import { createHarness, type Harness } from "./support/harness.js";
-
-const twoStages = workflow({
-	name: "two-stages",
-	description: "first, then second",
-	inputs: {},
-	outputs: { result: Type.String() },
-	run: async (ctx) => {
-		await ctx.task("first", { prompt: "one" });
-		return { result: (await ctx.task("second", { prompt: "two" })).text };
-	},
-});
-
-function deferred<T = void>() {
-	let resolve: (value: T) => void = () => undefined;
-	const promise = new Promise<T>((done) => {
-		resolve = done;
-	});
-	return { promise, resolve };
-}
 
 const quiet = { onLost: () => undefined, onWarning: () => undefined };
 

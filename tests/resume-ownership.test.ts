@@ -3,25 +3,14 @@
 
 import { appendFileSync, existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
-import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import { resumableRuns } from "../extensions/workflows/engine/runs.js";
 import { readJournalFile } from "../extensions/workflows/store/file-journal.js";
 import { runPaths, runsRoot } from "../extensions/workflows/store/run-directory.js";
 import { inspectLock, lockPath } from "../extensions/workflows/store/run-lock.js";
+import { twoStages } from "./support/fixtures.js";
 import { createHarness, type Harness } from "./support/harness.js";
-
-const twoStages = workflow({
-	name: "two-stages",
-	description: "first, then second",
-	inputs: {},
-	outputs: { result: Type.String() },
-	run: async (ctx) => {
-		await ctx.task("first", { prompt: "one" });
-		return { result: (await ctx.task("second", { prompt: "two" })).text };
-	},
-});
 
 /** Makes a finished run look like one whose process died during "second": journal cut, lock left. */
 function crashDuringSecond(harness: Harness, runId: string, pid: number): void {

@@ -3,24 +3,12 @@
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
-import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import { controlRun } from "../extensions/workflows/engine/run-control.js";
 import { openRunView } from "../extensions/workflows/engine/runs.js";
 import { MemoryRunStore } from "../extensions/workflows/store/memory-store.js";
+import { twoStages } from "./support/fixtures.js";
 import { createHarness, type Harness } from "./support/harness.js";
-
-const twoStages = workflow({
-	name: "two-stages",
-	description: "first, then second",
-	inputs: {},
-	outputs: { result: Type.String() },
-	run: async (ctx) => {
-		await ctx.task("first", { prompt: "one" });
-		return { result: (await ctx.task("second", { prompt: "two" })).text };
-	},
-});
 
 describe("the in-memory run store", () => {
 	let harness: Harness;

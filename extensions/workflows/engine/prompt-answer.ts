@@ -2,21 +2,9 @@
 // option or its 1-based number, input and editor any text. An invalid answer is refused with what is
 // valid, and the prompt stays pending.
 
-import type { PromptKind } from "../store/events.js";
+import type { PromptQuestion } from "../store/events.js";
 
-export type { PromptKind } from "../store/events.js";
-
-/** A question a workflow (or an extension inside a stage) asks a person. */
-export interface PromptQuestion {
-	kind: PromptKind;
-	message: string;
-	/** select: the choices. */
-	options?: string[];
-	/** input: a hint shown in the empty field. */
-	placeholder?: string;
-	/** editor: the text to start from. */
-	initial?: string;
-}
+export type { PromptKind, PromptQuestion } from "../store/events.js";
 
 export type PromptAnswer = string | boolean;
 

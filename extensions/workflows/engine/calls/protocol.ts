@@ -5,7 +5,6 @@
 // settling the node into the frontier whatever happens.
 
 import { StageError } from "../../authoring/stage-error.js";
-import type { Usage } from "../../authoring/types.js";
 import type { NodeFinishedEvent, NodeKind, NodeStartedEvent } from "../../store/events.js";
 import type { NodeState } from "../../store/run-fold.js";
 import { checkBudget } from "../budget.js";
@@ -28,16 +27,8 @@ export type StartFields<K extends NodeKind> = Omit<
 	"type" | "at" | "stageId" | "key" | "name" | "parents" | "fingerprint" | "consumed" | "rerun" | "kind"
 >;
 
-/** How a call that ran ended; becomes its node_finished event. */
-export interface NodeOutcome {
-	status: NodeFinishedEvent["status"];
-	result?: unknown;
-	error?: string;
-	handled?: boolean;
-	usage?: Usage;
-	durationMs?: number;
-	calls?: number;
-}
+/** How a call that ran ended: its node_finished event, less what the protocol adds. */
+export type NodeOutcome = Omit<NodeFinishedEvent, "type" | "at" | "stageId">;
 
 export type CallPlan<P> =
 	/** Return the recorded result: no work, nothing spent. */
