@@ -33,6 +33,7 @@ import { modelHost } from "../extensions/workflows/stages/model-host.js";
 import { createInMemoryModelRegistry } from "../extensions/workflows/testing/in-memory-models.js";
 import { createScriptedProvider } from "../extensions/workflows/testing/scripted-provider.js";
 import { piCliPath } from "../scripts/pi-line.js";
+import { median, printTable, writeResults } from "./report.js";
 
 const STAGES = 100;
 const FAN_OUT_IN_FLIGHT = 4;
@@ -277,14 +278,6 @@ async function rssChild(): Promise<void> {
 	console.log(`maxRssMb=${(process.resourceUsage().maxRSS / 1024).toFixed(1)}`);
 }
 
-function median(values: number[]): number {
-	const sorted = [...values].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2
-		? (sorted[middle] as number)
-		: ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
 async function main(): Promise<void> {
 	const { registry } = await scriptedRegistry();
 	const cpu = cpus()[0]?.model ?? "unknown CPU";
@@ -340,23 +333,7 @@ async function main(): Promise<void> {
 		rss: { stages: RSS_STAGES, inFlight: RSS_IN_FLIGHT, delayMs: RSS_DELAY_MS, peakMb: rssMb },
 		targets: TARGETS,
 	};
-	const out = join(here, "results", `overhead-${VERSION}.json`);
-	mkdirSync(dirname(out), { recursive: true });
-	writeFileSync(out, `${JSON.stringify(results, null, "\t")}\n`);
-	console.log(`\nwritten: ${out}`);
-}
-
-function printTable(header: string[], rows: string[][]): void {
-	const widths = header.map((title, column) =>
-		Math.max(title.length, ...rows.map((cells) => cells[column]?.length ?? 0)),
-	);
-	const line = (cells: string[]) =>
-		cells
-			.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
-			.join("  ");
-	console.log(line(header));
-	console.log(widths.map((width) => "-".repeat(width)).join("  "));
-	for (const cells of rows) console.log(line(cells));
+	writeResults("overhead", VERSION, results);
 }
 
 try {

@@ -7,9 +7,8 @@
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { VERSION } from "@mariozechner/pi-coding-agent";
 import { Type } from "typebox";
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
@@ -18,6 +17,7 @@ import type { RunReport } from "../extensions/workflows/store/report.js";
 import { runPaths } from "../extensions/workflows/store/run-directory.js";
 import { createInMemoryModelRegistry } from "../extensions/workflows/testing/in-memory-models.js";
 import { createScriptedProvider } from "../extensions/workflows/testing/scripted-provider.js";
+import { median, printTable, writeResults } from "./report.js";
 
 const STAGE_COUNT = 1_000;
 const REPETITIONS = 5;
@@ -58,14 +58,6 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; value: T 
 	const startedAt = performance.now();
 	const value = await work();
 	return { ms: performance.now() - startedAt, value };
-}
-
-function median(samples: number[]): number {
-	const sorted = [...samples].sort((a, b) => a - b);
-	const middle = Math.floor(sorted.length / 2);
-	return sorted.length % 2 === 1
-		? (sorted[middle] as number)
-		: ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 function journalBytes(runId: string): number {
@@ -122,17 +114,6 @@ function printTimings(measures: Measure[]): void {
 	printTable(["measure", "median ms", "ms / stage", "vs baseline", "samples ms"], rows);
 }
 
-function printTable(header: string[], rows: string[][]): void {
-	const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]?.length ?? 0)));
-	const line = (cells: string[]) =>
-		cells
-			.map((cell, column) => (column === 0 ? cell.padEnd(widths[column] ?? 0) : cell.padStart(widths[column] ?? 0)))
-			.join("  ");
-	console.log(line(header));
-	console.log(widths.map((width) => "-".repeat(width)).join("  "));
-	for (const row of rows) console.log(line(row));
-}
-
 async function main(): Promise<void> {
 	const cpu = cpus()[0]?.model ?? "unknown CPU";
 	console.log(
@@ -181,10 +162,7 @@ async function main(): Promise<void> {
 		samplesMs: { run: baseline.samples, replay: replay.samples, noOp: noOp.samples },
 		journalBytesPerStage: { run: bytesOfRun / STAGE_COUNT, afterReplay: bytesAfterReplay / STAGE_COUNT },
 	};
-	const out = join(dirname(fileURLToPath(import.meta.url)), "results", `resume-${VERSION}.json`);
-	mkdirSync(dirname(out), { recursive: true });
-	writeFileSync(out, `${JSON.stringify(results, null, "\t")}\n`);
-	console.log(`\nwritten: ${out}`);
+	writeResults("resume", VERSION, results);
 }
 
 try {
