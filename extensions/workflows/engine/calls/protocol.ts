@@ -84,10 +84,13 @@ export async function callNode<K extends NodeKind, Ready extends Prepared, P>(
 	const id = recorded?.id ?? services.ids.next(call.name);
 	const node: NodeRef = { id, key, kind: call.kind, name: call.name, parents: scope.frontier.take(), recorded };
 	const fail = (reason: string, stopped = false) => new StageError(services.workflow, id, reason, stopped);
+	// A node joins the graph (and the next call's parents) once the journal knows it.
+	let inGraph = false;
 	try {
 		if (scope.signal.aborted) throw fail("not started: the run was stopped", true);
 		const prepared = call.prepare(node);
 		if (!prepared.ok) {
+			inGraph = true;
 			journalStart(scope, node, { fingerprint: "" }, prepared.start);
 			journalFinish(scope, node, { status: "failed", error: prepared.error, durationMs: 0 });
 			throw fail(prepared.error);
@@ -95,17 +98,20 @@ export async function callNode<K extends NodeKind, Ready extends Prepared, P>(
 		const ready = prepared.value;
 		const plan = await call.plan(node, ready, recorded ? staleness(recorded, ready) : undefined);
 		if (plan.type === "fail") {
+			inGraph = true;
 			journalStart(scope, node, ready, call.start(node, ready, undefined as P));
 			journalFinish(scope, node, { status: "failed", error: plan.error, durationMs: 0 });
 			throw fail(plan.error);
 		}
 		if (plan.type === "replay") {
+			inGraph = true;
 			services.record({ type: "node_replayed", at: now(), stageId: id });
 			return call.deliver(node, plan.result);
 		}
 		const go = async () => {
 			if (scope.signal.aborted) throw fail("not started: the run was stopped", true);
 			if (!plan.free) checkBudget(services.budget, services.fold.run.usage, id);
+			inGraph = true;
 			if (!plan.alreadyStarted) {
 				journalStart(scope, node, ready, call.start(node, ready, plan.detail), plan.rerun);
 			}
@@ -116,7 +122,7 @@ export async function callNode<K extends NodeKind, Ready extends Prepared, P>(
 		};
 		return await (call.usesSlot ? services.limiter(go) : go());
 	} finally {
-		scope.frontier.settle(id);
+		if (inGraph) scope.frontier.settle(id);
 	}
 }
 
