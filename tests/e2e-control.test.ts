@@ -23,6 +23,8 @@ const gate = new URL("./gate", import.meta.url);
 const hold = () => ({ text: "never delivered", delayMs: 600000 });
 export const script = async (r) => {
 	const holding = process.env.PI_TEST_HOLD === "1";
+	// A provider that never answers and ignores every abort, its request (an interval here) holding the process open.
+	if (r.stage === "mute") return new Promise(() => { setInterval(() => {}, 60000); });
 	if (r.lastMessage.includes("has now been resumed")) return "resumed " + r.stage + ": " + r.lastMessage;
 	if (r.stage === "work") {
 		if (!r.afterToolResult) return { toolCalls: [{ name: "read", arguments: { path: "notes.txt" } }] };
@@ -48,6 +50,11 @@ const WORKFLOWS: Record<string, string> = {
 	run: async (ctx) => {
 		await ctx.task("draft", { prompt: "Draft the change" });
 		return { result: (await ctx.task("polish", { prompt: "Polish the draft" })).text };
+	},`,
+	mute: `
+	run: async (ctx) => {
+		await ctx.task("mute", { prompt: "Say something" });
+		return { result: (await ctx.task("after", { prompt: "Conclude" })).text };
 	},`,
 	"fan-out": `
 	run: async (ctx) => {
@@ -331,6 +338,40 @@ describe("control of a run from another pi process (print mode)", () => {
 			expect(readFileSync(join(runDir(sandbox, runId), "journal.jsonl"))).toEqual(journal);
 			expect(existsSync(join(runDir(sandbox, runId), "run.lock"))).toBe(false);
 			expect(sandbox.calls().filter((call) => call.stage === "after")).toEqual([]);
+		},
+		TEST_TIMEOUT,
+	);
+
+	it(
+		"cancels from another process a stage whose model never answers and ignores the stop: journaled at once, the owner ends",
+		async () => {
+			sandbox = createControlSandbox();
+			const owner = startPi(sandbox, "/workflow run mute");
+			await waitForCall(sandbox, "the call of mute", (call) => call.stage === "mute");
+			const runId = await waitForRunId(sandbox);
+
+			const cancel = await sandbox.run(["-p", `/workflow cancel ${runId}`]);
+			expect(cancel.code).toBe(0);
+			// Answered in bounded time: the run's end, or that the cancel is accepted and the stage is stopping.
+			expect(cancel.stdout).toMatch(
+				new RegExp(`Run ${runId}( cancelled\\.|: the cancel was accepted and journaled)`),
+			);
+			// The owner ends: the abandoned request does not keep it up after the run was reported.
+			const ended = await owner.done;
+			expect(ended.signal).toBeNull();
+			summary(ended.stdout, runId, "cancelled");
+
+			const events = journalEvents(sandbox, runId);
+			const types = events.map((event) => event.type);
+			expect(types.indexOf("run_stopping")).toBeGreaterThan(-1);
+			expect(types.indexOf("run_stopping")).toBeLessThan(types.indexOf("run_finished"));
+			const report = readReport(sandbox, runId);
+			expect(report.status).toBe("cancelled");
+			const mute = report.stages.find((stage: { id: string }) => stage.id === "mute");
+			expect(mute.status).toBe("cancelled");
+			expect(mute.error).toMatch(/the provider ignored the stop for \d+ s, so the session was abandoned/);
+			expect(sandbox.calls().filter((call) => call.stage === "after")).toEqual([]);
+			expect(existsSync(join(runDir(sandbox, runId), "run.lock"))).toBe(false);
 		},
 		TEST_TIMEOUT,
 	);

@@ -38,14 +38,14 @@ describe("pi -p /workflow", () => {
 
 	it("exits non-zero when the run fails, and still writes the report", async () => {
 		sandbox = createPiSandbox(
-			`export const script = (r) => r.stage === "scout" ? { error: "401 invalid api key" } : "fine";`,
+			`export const script = (r) => r.stage === "scout" ? { error: "400 invalid request: bad parameter" } : "fine";`,
 		);
 		const result = await sandbox.run(["-p", "/workflow run review-change target=x"]);
 		expect(result.code).toBe(1);
 		const line = runLine(result.stdout);
 		expect(line.status).toBe("failed");
 		const report = JSON.parse(readFileSync(line.report, "utf8"));
-		expect(report.errors).toEqual(['Workflow "review-change", stage "scout": 401 invalid api key']);
+		expect(report.errors).toEqual(['Workflow "review-change", stage "scout": 400 invalid request: bad parameter']);
 	});
 
 	it("errors on missing inputs, naming them, and starts nothing", async () => {
@@ -183,5 +183,64 @@ export const script = (r) => {
 		expect(result.stdout).toContain('steps[1].parallel[0].name: "a" is already used at steps[0]');
 		expect(result.stdout).toContain('steps[1].parallel[0].outputMode: "file-only" needs "output"');
 		expect(existsSync(join(sandbox.cwd, ".pi/workflows/runs"))).toBe(false);
+	});
+
+	it("a spec's steps beyond the tool's one-run budget never start: the run is blocked, the model told why", async () => {
+		sandbox = createPiSandbox(`
+export const script = (r) => {
+	if (r.stage) return "done " + r.stage;
+	if (!r.afterToolResult) {
+		return { toolCalls: [{ name: "workflow", arguments: { action: "run", budget: "stages=2", spec: {
+			name: "three", description: "three steps", steps: [
+				{ name: "one", prompt: "One" }, { name: "two", prompt: "Two" }, { name: "three", prompt: "Three" },
+			],
+		} } }] };
+	}
+	return "MODEL SAW: " + r.lastMessage;
+};`);
+		const result = await sandbox.run(["-p", "Go"]);
+		expect(result.stdout).toContain("MODEL SAW:");
+		expect(result.stdout).toContain(
+			'budget: 2 stages reached the limit of 2 stages (maxStages) before stage "three" started',
+		);
+		const stages = sandbox.calls().flatMap((call) => (call.stage ? [call.stage] : []));
+		expect(stages).toEqual(["one", "two"]);
+	});
+});
+
+describe("pi -p /workflow run and resume with --budget", () => {
+	let sandbox: PiSandbox;
+	afterEach(() => sandbox?.cleanup());
+
+	it("stops at the one-run limit, and a resume with a larger one finishes without re-running stages", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const run = await sandbox.run(["-p", '/workflow run review-change --budget stages=1 target="PR 12"']);
+		expect(run.code).toBe(1);
+		const line = runLine(run.stdout);
+		expect(line.status).toBe("blocked");
+		const blocked = JSON.parse(readFileSync(line.report, "utf8"));
+		expect(blocked.inputs).toEqual({ target: "PR 12" });
+		expect(blocked.reason).toMatch(/^budget: 1 stage reached the limit of 1 stage \(maxStages\) before stage/);
+		expect(blocked.budget.limits.maxStages).toBe(1);
+		expect(sandbox.calls().map((call) => call.stage)).toEqual(["scout"]);
+
+		const resumed = await sandbox.run(["-p", `/workflow resume ${line.runId} --budget stages=10`]);
+		expect(resumed.code).toBe(0);
+		expect(runLine(resumed.stdout).status).toBe("completed");
+		const report = JSON.parse(readFileSync(line.report, "utf8"));
+		expect(report.budget.limits.maxStages).toBe(10);
+		expect(report.stages.find((stage: { id: string }) => stage.id === "scout").replayed).toBe(true);
+		// scout ran once, in the first process.
+		expect(sandbox.calls().filter((call) => call.stage === "scout")).toHaveLength(1);
+	});
+
+	it("refuses a --budget that does not parse, naming the part, and starts nothing", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const result = await sandbox.run(["-p", "/workflow run review-change --budget cost=lots target=x"]);
+		expect(result.code).toBe(1);
+		expect(result.stderr).toContain('Workflow "review-change": --budget "cost=lots": "cost=lots": expected a number');
+		expect(result.stderr).toContain("nothing was started");
+		expect(existsSync(join(sandbox.cwd, ".pi/workflows/runs"))).toBe(false);
+		expect(sandbox.calls()).toEqual([]);
 	});
 });

@@ -136,7 +136,7 @@ describe("stage options", () => {
 		expect(report.artifacts.sort()).toEqual(["artifacts/notes/notes.md", "artifacts/summary.md"]);
 	});
 
-	it("a provider error fails the stage and the run with the provider's message", async () => {
+	it("an auth error fails the stage and blocks the run with the provider's message", async () => {
 		harness = await createHarness((request) =>
 			request.stage === "second" ? { error: "401 invalid x-api-key for scripted" } : "first done",
 		);
@@ -153,14 +153,16 @@ describe("stage options", () => {
 			},
 		});
 		const report = await harness.run(definition, {});
-		expect(report.status).toBe("failed");
-		expect(report.errors).toEqual(['Workflow "provider-error", stage "second": 401 invalid x-api-key for scripted']);
+		// An auth error no fallback got past: the provider's circuit opens and the run is blocked, not failed.
+		expect(report.status).toBe("blocked");
+		expect(report.reason).toMatch(/^provider "scripted" refused the run \(auth\)/);
+		expect(report.errors[0]).toBe('Workflow "provider-error", stage "second": 401 invalid x-api-key for scripted');
 		expect(report.stages.map((stage) => [stage.id, stage.status])).toEqual([
 			["first", "completed"],
 			["second", "failed"],
 		]);
-		expect(report.stages[1]?.attempts).toEqual([
-			{ model: "scripted/fast", ok: false, error: "401 invalid x-api-key for scripted" },
+		expect(report.stages[1]?.attempts).toMatchObject([
+			{ model: "scripted/fast", ok: false, error: "401 invalid x-api-key for scripted", kind: "auth" },
 		]);
 		// The first stage's receipts survive the failure.
 		expect(report.stages[0]?.usage.turns).toBe(1);

@@ -1,6 +1,7 @@
-// Stops that stop: a budget is checked when a stage gets its slot (not before it waits for one) and before
-// every tool call and question, so a fan-out cannot run past it; a cancel or a budget stop inside a parallel
-// branch ends the run cancelled or blocked in both fail-fast modes, never failed (which would be resumable).
+// Stops that stop: a budget is checked on every model turn of the running stages (which it stops), when a stage
+// gets its slot (not before it waits for one) and before every tool call and question, so a fan-out cannot run
+// past it; a cancel or a budget stop inside a parallel branch ends the run cancelled or blocked in both
+// fail-fast modes, never failed.
 
 import { Type } from "typebox";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -32,10 +33,12 @@ describe("budgets", () => {
 	});
 	afterEach(() => harness.cleanup());
 
-	it("a fan-out stops at the ceiling: only the stages that had a slot before it was reached ran", async () => {
+	it("a fan-out stops at the limit: only the stages that had a slot when it was reached ran", async () => {
 		const report = await harness.run(fanOut({ maxTokens: 1 }), {});
 		expect(report.status).toBe("blocked");
-		expect(report.reason).toMatch(/^budget: \d+ tokens reached the ceiling of 1 before stage "b3" started$/);
+		expect(report.reason).toMatch(
+			/^budget: \d+ tokens reached the limit of 1 token \(maxTokens\) while stage "b[12]" ran; the running stages were stopped$/,
+		);
 		// Two slots: b1 and b2 started before anything was spent; nothing started after.
 		expect(harness.provider.calls.map((call) => call.stage).sort()).toEqual(["b1", "b2"]);
 		expect(report.stages.map((stage) => stage.id)).toEqual(["b1", "b2"]);
@@ -58,7 +61,11 @@ describe("budgets", () => {
 				return {};
 			},
 		});
-		const report = await harness.run(flow, {});
+		const first = await harness.run(flow, {});
+		expect(first.status).toBe("blocked");
+		expect(first.reason).toMatch(/while stage "spend" ran/);
+		// Resumed without a larger budget: the stage's answer is in its transcript (free), the tool is not.
+		const report = await harness.resume(flow, first.runId).done;
 		expect(report.status).toBe("blocked");
 		expect(report.reason).toMatch(/before stage "effect" started/);
 		expect(toolCalls).toBe(0);
@@ -123,7 +130,8 @@ describe("stops pass through parallel", () => {
 			});
 			const report = await harness.run(flow, {});
 			expect(report.status).toBe("blocked");
-			expect(report.reason).toMatch(/before stage "more" started/);
+			expect(report.reason).toMatch(/while stage "spend" ran/);
+			expect(harness.provider.calls.map((call) => call.stage)).not.toContain("more");
 		});
 	}
 });

@@ -151,7 +151,7 @@ describe("workflow() definitions", () => {
 				description: "",
 				inputs: { a: "string" as never },
 				outputs: {},
-				budget: { maxCost: -1 },
+				budget: { maxCostUsd: -1 },
 				run: undefined as never,
 			}),
 		).toThrow(
@@ -161,7 +161,7 @@ describe("workflow() definitions", () => {
 				'- description: expected a non-empty string, got ""',
 				"- inputs.a: expected a TypeBox schema, got string",
 				"- run: expected an async function (ctx) => outputs, got undefined",
-				"- budget.maxCost: expected a number above 0, got -1",
+				"- budget.maxCostUsd: expected a number above 0, got -1",
 			].join("\n"),
 		);
 	});

@@ -1,11 +1,14 @@
 // The public authoring API of pi-workflows: `import { workflow } from "pi-workflows"`.
 
 export { ParallelError } from "./parallel-error.js";
+export { RunStop } from "./run-stop.js";
 export { StageError } from "./stage-error.js";
 export type {
 	AnyWorkflowDefinition,
 	ChainOptions,
 	ContextMode,
+	ExitOptions,
+	ExitStatus,
 	InferSchema,
 	OutputMode,
 	ParallelOptions,

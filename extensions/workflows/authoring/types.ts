@@ -1,7 +1,7 @@
 // Public types of the authoring API: what a workflow's `run` receives (ctx) and what its calls return.
 // Type-only: no Pi runtime imports, so workflow files and type tests stay light.
 
-import type { Static, TObject, TProperties } from "typebox";
+import type { Static, TObject, TProperties, TSchema } from "typebox";
 
 /** Token and cost totals of one stage or a whole run. */
 export interface Usage {
@@ -31,8 +31,25 @@ export interface StageResult {
 	outputPath?: string;
 	/** Model that answered, as `provider/id` (with `:level` when a thinking level was set). */
 	model: string;
+	/** Spend of every attempt together. */
 	usage: Usage;
 	durationMs: number;
+	/** Every model the stage tried, in order: the one that answered last. */
+	attempts?: StageAttempt[];
+	/** With `schema`: the result the stage submitted, checked against the schema. */
+	structured?: unknown;
+}
+
+/** One model's try at a stage. */
+export interface StageAttempt {
+	model: string;
+	ok: boolean;
+	error?: string;
+	/** Why it failed, in one word (auth, quota, transient, timeout, ...). */
+	kind?: string;
+	/** Not tried (no credentials, or its provider refused earlier in the run). */
+	skipped?: boolean;
+	usage: Usage;
 }
 
 export type ContextMode = "fresh" | "fork";
@@ -51,6 +68,16 @@ export interface TaskOptions {
 	forkFrom?: string;
 	/** `provider/id` or `provider/id:level`; default: the model the run was started with. */
 	model?: string;
+	/** Models to try in order when one fails in a way a retry cannot fix (auth, quota, overflow, silence, ...). */
+	fallbackModels?: readonly string[];
+	/** A TypeBox schema: the stage gets a `submit_result` tool taking it, and the result carries `structured`. */
+	schema?: TSchema;
+	/** The stage's own time limit, all attempts together. */
+	timeoutMs?: number;
+	/** No streamed output and no tool activity for this long stops an attempt (default 10 minutes; 0: never). */
+	idleTimeoutMs?: number;
+	/** How long one tool call counts as activity (default 30 minutes). */
+	toolTimeoutMs?: number;
 	/** Allow-list of tool names the stage may use (default: Pi's read, bash, edit, write). */
 	tools?: readonly string[];
 	/** Path the final assistant text is written to (relative paths land in the run's artifacts folder). */
@@ -63,6 +90,8 @@ export interface TaskOptions {
 	previous?: Previous;
 	/** Text appended to the stage's system prompt. */
 	systemPrompt?: string;
+	/** Limits of this stage alone (the run's budget applies too). */
+	budget?: StageBudget;
 }
 
 /** A stage inside `chain` or `parallel`: task options plus its name. */
@@ -140,6 +169,17 @@ export interface WorkflowUI {
 	editor(message: string, initial?: string): Promise<string>;
 }
 
+/** How `ctx.exit` ends a run. */
+export type ExitStatus = "completed" | "skipped" | "cancelled" | "blocked" | "failed";
+
+export interface ExitOptions {
+	status: ExitStatus;
+	/** Why, in words: shown in status, show, the report and the completion message. */
+	reason: string;
+	/** Declared outputs to report (any subset); each is checked against its declared type. */
+	outputs?: Record<string, unknown>;
+}
+
 /** What `run` receives. */
 export interface WorkflowContext<I> {
 	/** Validated inputs. */
@@ -150,6 +190,10 @@ export interface WorkflowContext<I> {
 	/** The run's directory (journal, transcripts, artifacts, report). */
 	readonly runDir: string;
 	/** Runs one stage as its own Pi session. */
+	task<S extends TSchema>(
+		name: string,
+		options: TaskOptions & { schema: S },
+	): Promise<StageResult & { structured: Static<S> }>;
 	task(name: string, options: TaskOptions): Promise<StageResult>;
 	/** Runs stages one after another; `{previous}` is the prior step's text, `{task}` the chain's task. */
 	chain(steps: readonly TaskStep[], options?: ChainOptions): Promise<StageResult[]>;
@@ -173,6 +217,17 @@ export interface WorkflowContext<I> {
 	readonly ui: WorkflowUI;
 	/** Ends the run with status `cancelled` and this reason (for a "no" at a gate). */
 	cancel(reason?: string): never;
+	/**
+	 * For loops: pass what you consider the loop's state each round (a hash of the diff and the failing tests, say).
+	 * The same signature `limit` times in a row (default 3) ends the run `blocked`, reason "no progress".
+	 */
+	progress(signature: unknown, options?: { limit?: number }): void;
+	/**
+	 * Ends the run at once with this status and reason, shown everywhere, and the declared outputs given (checked
+	 * against their types; missing ones are left out). It never returns: running stages are stopped.
+	 * `completed` and `skipped` end a run for good, like `cancelled`; a `blocked` or `failed` run can be resumed.
+	 */
+	exit(options: ExitOptions): never;
 	/** Runs branches side by side; they share one set of parent stages. */
 	parallel<const S extends readonly ParallelStep<I>[]>(
 		steps: S,
@@ -180,12 +235,33 @@ export interface WorkflowContext<I> {
 	): Promise<ParallelResults<S>>;
 }
 
-/** Spending ceilings of a run; a stage never starts once one is reached (status `blocked`). */
+/**
+ * Limits of a run. Once one is reached no new stage starts and the running ones are stopped (a run overshoots by at
+ * most the model turns in flight); the run is `blocked`, with a reason naming the limit and the figures, and a
+ * resume with a larger budget continues it. Every stage, fallback attempt and child workflow counts.
+ */
 export interface WorkflowBudget {
-	/** USD. */
-	maxCost?: number;
+	/** Stages the run may start in all (default 200, so no run starts thousands of stages unasked). */
+	maxStages?: number;
+	/** Model turns (answers of a model), all stages together. */
+	maxTurns?: number;
+	/** Tool calls made by the stages' models, all together. */
+	maxToolCalls?: number;
+	/** Tokens in and out, all stages together. */
 	maxTokens?: number;
+	/** USD, at the providers' prices; refused at start for a model whose price is unknown (0). */
+	maxCostUsd?: number;
+	/** Time the run is driven, across resumes (time it spends paused or stopped does not count). */
+	maxDurationMs?: number;
+	/** Warn (in the report, status and show) once spending crosses this share of a limit, in percent. */
+	warnAtPercent?: number;
 }
+
+/** Limits of one stage: reaching one stops the stage, which fails with a reason naming the limit. */
+export type StageBudget = Pick<
+	WorkflowBudget,
+	"maxTurns" | "maxToolCalls" | "maxTokens" | "maxCostUsd" | "maxDurationMs"
+>;
 
 export type InferSchema<P extends TProperties> = Static<TObject<P>>;
 

@@ -9,9 +9,10 @@ export function checkInputs(properties: TProperties, value: unknown): string[] {
 	return checkObject("input", properties, value);
 }
 
-/** Validates a run's outputs: undeclared keys, missing required keys, wrong types and non-JSON values. */
-export function checkOutputs(properties: TProperties, value: unknown): string[] {
-	const problems = checkObject("output", properties, value);
+/** Validates a run's outputs: undeclared keys, missing required keys, wrong types and non-JSON values.
+ * `partial` (ctx.exit): missing keys are allowed, what is given must still be declared and of its type. */
+export function checkOutputs(properties: TProperties, value: unknown, partial = false): string[] {
+	const problems = checkObject("output", properties, value, partial);
 	if (isRecord(value)) {
 		for (const [key, item] of Object.entries(value)) {
 			const where = findNonJson(item, key);
@@ -21,7 +22,7 @@ export function checkOutputs(properties: TProperties, value: unknown): string[] 
 	return problems;
 }
 
-function checkObject(kind: "input" | "output", properties: TProperties, value: unknown): string[] {
+function checkObject(kind: "input" | "output", properties: TProperties, value: unknown, partial = false): string[] {
 	if (!isRecord(value)) return [`expected an object of ${kind}s, got ${describeValue(value)}`];
 	const problems: string[] = [];
 	const declared = Object.keys(properties);
@@ -34,7 +35,7 @@ function checkObject(kind: "input" | "output", properties: TProperties, value: u
 	for (const [key, schema] of Object.entries(properties)) {
 		const item = value[key];
 		if (item === undefined) {
-			if (!isOptional(schema))
+			if (!isOptional(schema) && !partial)
 				problems.push(`missing required ${kind} "${key}" (expected ${describeSchema(schema)})`);
 			continue;
 		}

@@ -1,9 +1,12 @@
-// Thrown by ctx.cancel(reason): the workflow decided to stop (a person said no at a gate, say). The
-// run ends with status `cancelled` and the reason, and is never resumed.
+// Thrown by ctx.cancel(reason): the workflow decided to stop (a person said no at a gate, say). The run ends
+// with status `cancelled` and the reason, and is never resumed. The same as `ctx.exit({ status: "cancelled" })`.
 
-export class WorkflowCancelled extends Error {
-	constructor(readonly reason: string) {
-		super(reason);
-		this.name = "WorkflowCancelled";
+import { RunStop } from "./run-stop.js";
+
+export class WorkflowCancelled extends RunStop {
+	override readonly name = "WorkflowCancelled";
+
+	constructor(reason: string) {
+		super("cancelled", reason);
 	}
 }

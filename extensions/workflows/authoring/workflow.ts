@@ -2,6 +2,7 @@
 // returns a frozen definition; running it is the engine's job.
 
 import type { TProperties } from "typebox";
+import { budgetProblems } from "./budget-spec.js";
 import type { InferSchema, WorkflowBudget, WorkflowContext, WorkflowDefinition } from "./types.js";
 
 /** Rejects, at compile time, returned keys that `outputs` does not declare. */
@@ -66,15 +67,7 @@ function checkSpec(spec: WorkflowSpec<TProperties, TProperties, unknown>): strin
 	}
 	if (typeof spec.run !== "function")
 		problems.push(`run: expected an async function (ctx) => outputs, got ${typeof spec.run}`);
-	const budget = spec.budget;
-	if (budget !== undefined) {
-		for (const key of ["maxCost", "maxTokens"] as const) {
-			const limit = budget[key];
-			if (limit !== undefined && (typeof limit !== "number" || !(limit > 0))) {
-				problems.push(`budget.${key}: expected a number above 0, got ${JSON.stringify(limit)}`);
-			}
-		}
-	}
+	problems.push(...budgetProblems(spec.budget, "budget"));
 	return problems;
 }
 

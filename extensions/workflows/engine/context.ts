@@ -3,6 +3,7 @@
 
 import { setMaxListeners } from "node:events";
 import { ParallelError } from "../authoring/parallel-error.js";
+import { RunStop } from "../authoring/run-stop.js";
 import { StageError } from "../authoring/stage-error.js";
 import type {
 	ChainOptions,
@@ -22,7 +23,7 @@ import { runTask } from "./calls/task-call.js";
 import { runToolCall } from "./calls/tool-call.js";
 import { Frontier } from "./graph.js";
 import { createLimiter } from "./limiter.js";
-import { isRunStop, WorkflowUsageError } from "./run-stops.js";
+import { exitStop, isRunStop, WorkflowUsageError } from "./run-stops.js";
 import type { Scope } from "./scope.js";
 
 export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
@@ -32,7 +33,7 @@ export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
 		runId: services.runId,
 		cwd: services.settings.cwd,
 		runDir: services.paths.runDir,
-		task: (name: string, options: TaskOptions) => runTask(scope, name, options),
+		task: ((name: string, options: TaskOptions) => runTask(scope, name, options)) as WorkflowContext<I>["task"],
 		tool: ((
 			name: string,
 			args: unknown,
@@ -63,6 +64,20 @@ export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
 		},
 		cancel: (reason = "cancelled by the workflow") => {
 			throw new WorkflowCancelled(reason);
+		},
+		exit: (options) => {
+			const stop = exitStop(services.workflow, services.outputs, options);
+			// The run stops now, as a budget would: stages running in other branches are interrupted, not failed.
+			if (stop instanceof RunStop) services.stopRun(stop);
+			throw stop;
+		},
+		progress: (signature, options) => {
+			try {
+				services.progress.observe(scope.calls.path, signature, options?.limit);
+			} catch (error) {
+				if (error instanceof RunStop) services.stopRun(error);
+				throw error;
+			}
 		},
 		chain: (steps, options) => runChain(ctx, services.workflow, steps, options),
 		parallel: ((steps: readonly ParallelStep<I>[], options?: ParallelOptions) =>

@@ -11,7 +11,7 @@ import type { ControlRequest, RunStore } from "../store/run-store.js";
 import { findPending } from "./calls/prompt-board.js";
 import { LeaseRelay } from "./lease-relay.js";
 import { parseAnswer } from "./prompt-answer.js";
-import type { WorkflowRun } from "./run-driver.js";
+import { stopReply, type WorkflowRun } from "./run-driver.js";
 
 /** Applies a control request and says what happened; throws, changing nothing, when the run cannot take it. */
 export async function controlRun(
@@ -39,7 +39,7 @@ async function controlLive(run: WorkflowRun, request: ControlRequest): Promise<s
 	}
 	if (request.type === "pause") run.pause(request.reason);
 	else run.cancel(request.reason);
-	return `Run ${run.runId} ${(await run.done).status}.`;
+	return stopReply(run.runId, request.type, run.done);
 }
 
 /** Nobody drives the run: the change is journaled under its lock, checked against the journal as it

@@ -4,7 +4,7 @@
 // how the run stopped and gives up ownership. `done` always settles with the final report.
 
 import { setMaxListeners } from "node:events";
-import type { AnyWorkflowDefinition, StageResult } from "../authoring/types.js";
+import type { AnyWorkflowDefinition, StageResult, WorkflowBudget } from "../authoring/types.js";
 import { checkOutputs } from "../authoring/validate.js";
 import { type ModelResolution, resolveModelSpec } from "../stages/model-spec.js";
 import type { JournalEvent, RunFinishedEvent, RunPausedEvent } from "../store/events.js";
@@ -13,15 +13,18 @@ import type { RunPaths } from "../store/run-directory.js";
 import type { NodeState } from "../store/run-fold.js";
 import type { ControlRequest } from "../store/run-mailbox.js";
 import type { OpenedRun, RunStore } from "../store/run-store.js";
+import { RunBreakers } from "./breakers.js";
+import { BudgetExceededError, budgetLimits, RunBudget } from "./budget.js";
 import { CallScope } from "./call-identity.js";
 import { type PendingPrompt, PromptBoard } from "./calls/prompt-board.js";
 import { createContext } from "./context.js";
 import { Frontier, StageIds } from "./graph.js";
 import type { LeaseRelay } from "./lease-relay.js";
 import { createLimiter } from "./limiter.js";
+import { ProgressWatch } from "./progress-watch.js";
 import { type RunProgressEvent, RunRecorder } from "./run-recorder.js";
 import type { RunSettings } from "./run-settings.js";
-import { finishedWithError, InvalidOutputsError } from "./run-stops.js";
+import { finishedWithError, honestEnd, InvalidOutputsError, type Stopping } from "./run-stops.js";
 import type { RunServices } from "./scope.js";
 
 export type { RunProgressEvent } from "./run-recorder.js";
@@ -63,6 +66,8 @@ export interface DriveOptions {
 	settings: RunSettings;
 	signal?: AbortSignal;
 	resumeMessage?: string;
+	/** Limits for this run only (a command's --budget), on top of the workflow's and earlier overrides. */
+	budgetOverride?: WorkflowBudget;
 	/** Told when a question starts waiting, so the surface can show it. */
 	onPrompt?: (prompt: PendingPrompt) => void;
 	onEvent?: (event: RunProgressEvent) => void;
@@ -76,12 +81,28 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	const abort = new AbortController();
 	// Every stage in flight listens to the run's signal; a wide fan-out is not a listener leak.
 	setMaxListeners(0, abort.signal);
-	let stopping: { mode: "pause" | "cancel"; reason: string } | undefined;
-	const stop = (mode: "pause" | "cancel", reason: string) => {
+	let stopping: Stopping | undefined;
+	const halt = (how: Stopping) => {
 		if (abort.signal.aborted) return;
-		stopping = { mode, reason };
+		stopping = how;
+		// Journaled the moment it is accepted: a process killed while its stages stop leaves the decision behind.
+		try {
+			recorder.record(
+				{
+					type: "run_stopping",
+					at: new Date().toISOString(),
+					mode: how.mode,
+					reason: how.reason,
+					...(how.mode === "stop" ? { status: how.stop.status } : {}),
+				},
+				true,
+			);
+		} catch (error) {
+			recorder.warn(`the stop could not be journaled: ${error instanceof Error ? error.message : String(error)}`);
+		}
 		abort.abort();
 	};
+	const stop = (mode: "pause" | "cancel", reason: string) => halt({ mode, reason });
 	const recorder = new RunRecorder(paths, opened.journal, opened.lease, opened.contents, options.onEvent, (reason) =>
 		stop("pause", reason),
 	);
@@ -89,13 +110,24 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	const onExternalAbort = () => stop("cancel", "the caller aborted the run");
 	options.signal?.addEventListener("abort", onExternalAbort, { once: true });
 
+	// The limits in force: the workflow's, with every one-run override given so far (this one last) on top.
+	const earlier = recorder.fold.run.budgetOverride;
+	const override = earlier || options.budgetOverride ? { ...earlier, ...options.budgetOverride } : undefined;
+	const budget = new RunBudget(budgetLimits(definition.budget, override), recorder.fold, (message) =>
+		recorder.warn(message),
+	);
+
 	const services: RunServices = {
 		workflow: definition.name,
 		runId,
 		paths,
 		settings,
 		resolveModel: cachedModelResolver(settings),
-		budget: definition.budget,
+		budget,
+		outputs: definition.outputs,
+		progress: new ProgressWatch(definition.name),
+		breakers: new RunBreakers(),
+		stopRun: (runStop) => halt({ mode: "stop", reason: runStop.reason, stop: runStop }),
 		limiter: createLimiter(settings.concurrency),
 		ids: new StageIds(recorder.fold.usedIds()),
 		fold: recorder.fold,
@@ -134,9 +166,29 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		return `Answered prompt "${answered.prompt.id}" of run ${runId}: ${JSON.stringify(answered.value)}.`;
 	};
 
-	recorder.record(options.opening, true);
+	recorder.record(
+		{
+			...options.opening,
+			budget: budget.limits,
+			...(options.budgetOverride ? { budgetOverride: options.budgetOverride } : {}),
+		} as JournalEvent,
+		true,
+	);
 	recorder.flushReport();
 	if (options.signal?.aborted) stop("cancel", "the caller aborted the run");
+	// A duration limit stops the run when its time is up, running stages included (a timer that fires a little
+	// early waits out the rest).
+	let durationTimer: ReturnType<typeof setTimeout> | undefined;
+	const armDuration = () => {
+		const remaining = budget.remainingMs();
+		if (remaining === undefined) return;
+		durationTimer = setTimeout(() => {
+			if ((budget.remainingMs() ?? 0) > 0) armDuration();
+			else services.stopRun(new BudgetExceededError(budget.durationReason()));
+		}, remaining);
+		durationTimer.unref?.();
+	};
+	armDuration();
 
 	let done: Promise<RunReport> | undefined;
 	const handleControl = async (request: ControlRequest) => {
@@ -146,8 +198,7 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 			return { ok: true, message: `Delivered to stage "${request.stageId}" of run ${runId}.` };
 		}
 		stop(request.type, request.reason ?? `${request.type === "pause" ? "paused" : "cancelled"} from another process`);
-		const final = await (done as Promise<RunReport>);
-		return { ok: true, message: `Run ${runId} ${final.status}.` };
+		return { ok: true, message: await stopReply(runId, request.type, done as Promise<RunReport>) };
 	};
 	let stopServing = () => {};
 
@@ -158,16 +209,17 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 			const outputs = await definition.run(createContext(scope, options.inputs));
 			const problems = checkOutputs(definition.outputs, outputs);
 			if (problems.length > 0) throw new InvalidOutputsError(definition.name, problems);
-			finished = {
+			finished = honestEnd(recorder.fold, {
 				type: "run_finished",
 				at: new Date().toISOString(),
 				status: "completed",
 				outputs: outputs as Record<string, unknown>,
-			};
+			});
 		} catch (error) {
 			finished = finishedWithError(definition.name, error, stopping);
 		} finally {
 			abort.abort();
+			clearTimeout(durationTimer);
 			options.signal?.removeEventListener("abort", onExternalAbort);
 		}
 		try {
@@ -197,6 +249,22 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		pending: () => services.prompts.pending(),
 		answer,
 	};
+}
+
+/** How long a pause or cancel waits for the run to stop before it answers that the stop is under way. */
+export const STOP_REPLY_MS = 5_000;
+
+/** What a pause or cancel answers: the run's end, or (when its stages take longer to stop) that it is stopping. */
+export async function stopReply(runId: string, type: "pause" | "cancel", done: Promise<RunReport>): Promise<string> {
+	let timer: ReturnType<typeof setTimeout> | undefined;
+	const late = new Promise<undefined>((resolve) => {
+		timer = setTimeout(() => resolve(undefined), STOP_REPLY_MS);
+	});
+	const final = await Promise.race([done, late]);
+	clearTimeout(timer);
+	if (final) return `Run ${runId} ${final.status}.`;
+	const verb = type === "pause" ? "pause" : "cancel";
+	return `Run ${runId}: the ${verb} was accepted and journaled; its running stages are stopping (a stage whose provider ignores the stop is abandoned shortly).`;
 }
 
 /** A replay prepares every recorded stage again; resolving a spec once per registry keeps that cheap. Only

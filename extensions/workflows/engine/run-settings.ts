@@ -28,6 +28,8 @@ export interface RunSettingsInput {
 	/** "wait" (default): a question (ctx.ui.*) waits for an answer; "stop": the run stops there with status
 	 * awaiting_input (headless use), and answering it later continues the run. */
 	inputMode?: "wait" | "stop";
+	/** How long a stop waits for a provider that ignores it before its stage is abandoned (default 5 s). */
+	abandonAfterMs?: number;
 }
 
 export interface RunSettings {
@@ -40,6 +42,7 @@ export interface RunSettings {
 	retry?: StageRetrySettings;
 	uiContext?: ExtensionUIContext;
 	inputMode: "wait" | "stop";
+	abandonAfterMs?: number;
 }
 
 export function runSettings(input: RunSettingsInput): RunSettings {
@@ -54,5 +57,6 @@ export function runSettings(input: RunSettingsInput): RunSettings {
 		...(input.retry ? { retry: input.retry } : {}),
 		...(input.uiContext ? { uiContext: input.uiContext } : {}),
 		inputMode: input.inputMode ?? "wait",
+		...(input.abandonAfterMs !== undefined ? { abandonAfterMs: input.abandonAfterMs } : {}),
 	};
 }

@@ -3,7 +3,8 @@
 // paused, failed, blocked) and re-executes it, replaying what was recorded. Both return at once with a
 // WorkflowRun; `runWorkflow` waits for the final report.
 
-import type { AnyWorkflowDefinition } from "../authoring/types.js";
+import { BUDGET_KEYS, budgetProblems } from "../authoring/budget-spec.js";
+import type { AnyWorkflowDefinition, WorkflowBudget } from "../authoring/types.js";
 import { checkInputs } from "../authoring/validate.js";
 import type { RunStartedEvent } from "../store/events.js";
 import { FileRunStore } from "../store/file-store.js";
@@ -13,6 +14,7 @@ import { RunFold } from "../store/run-fold.js";
 import type { RunStore } from "../store/run-store.js";
 import type { PendingPrompt } from "./calls/prompt-board.js";
 import { LeaseRelay } from "./lease-relay.js";
+import { type KnownModel, modelProblems } from "./model-check.js";
 import { driveRun, type RunProgressEvent, type WorkflowRun } from "./run-driver.js";
 import { type RunSettingsInput, runSettings } from "./run-settings.js";
 
@@ -33,6 +35,10 @@ export interface RunWorkflowOptions extends RunSettingsInput {
 	onPrompt?: (prompt: PendingPrompt) => void;
 	/** Progress: every journal event and live stage activity. */
 	onEvent?: (event: RunProgressEvent) => void;
+	/** Limits for this run only, each replacing the workflow's (a command's --budget); kept for its resumes. */
+	budget?: WorkflowBudget;
+	/** Model strings known before the run starts (a one-off spec's): checked up front with the default model. */
+	models?: readonly KnownModel[];
 }
 
 export interface ResumeWorkflowOptions
@@ -52,7 +58,17 @@ export function startWorkflow(
 	if (problems.length > 0) {
 		throw new Error(`Workflow "${definition.name}": invalid inputs:\n- ${problems.join("\n- ")}`);
 	}
+	checkBudgetOption(`Workflow "${definition.name}"`, options.budget);
 	const settings = runSettings(options);
+	const costLimit = (options.budget?.maxCostUsd ?? definition.budget?.maxCostUsd) !== undefined;
+	const known = [
+		...(settings.defaultModel ? [{ spec: settings.defaultModel, where: "the run's default model" }] : []),
+		...(options.models ?? []),
+	];
+	const modelIssues = modelProblems(known, settings.modelRegistry(), costLimit);
+	if (modelIssues.length > 0) {
+		throw new Error(`Workflow "${definition.name}": models:\n- ${modelIssues.join("\n- ")}\nNothing was started.`);
+	}
 	const store = options.store ?? new FileRunStore(options.cwd);
 	const runId = options.runId ?? newRunId();
 	const lease = new LeaseRelay();
@@ -67,7 +83,17 @@ export function startWorkflow(
 		...(settings.defaultModel ? { defaultModel: settings.defaultModel } : {}),
 		concurrency: settings.concurrency,
 	};
-	return driveRun({ ...options, definition, inputs: opening.inputs, store, opened, lease, opening, settings });
+	return driveRun({
+		...options,
+		definition,
+		inputs: opening.inputs,
+		store,
+		opened,
+		lease,
+		opening,
+		settings,
+		...(options.budget ? { budgetOverride: options.budget } : {}),
+	});
 }
 
 /** Runs a workflow to its end and returns the final report (status completed, failed, blocked or cancelled). */
@@ -92,6 +118,7 @@ export function resumeWorkflow(definition: AnyWorkflowDefinition, options: Resum
 		throw new Error(`${label}: no journal at ${paths.journal}; nothing to resume.`);
 	}
 	// Checked before the lock is taken, so a run that cannot be resumed is left exactly as it is (its lock too).
+	checkBudgetOption(label, options.budget);
 	const before = resumePlan(label, definition, RunFold.of(store.read(options.runId)), paths);
 	if (before.finished) return before.finished;
 	const lease = new LeaseRelay();
@@ -131,6 +158,7 @@ export function resumeWorkflow(definition: AnyWorkflowDefinition, options: Resum
 		},
 		settings,
 		resumeMessage: options.message,
+		...(options.budget ? { budgetOverride: options.budget } : {}),
 	});
 }
 
@@ -148,8 +176,12 @@ function resumePlan(
 	const started = run.started;
 	if (!started) throw new Error(`${label}: the journal has no run_started event; nothing to resume.`);
 	const status = fold.status();
-	if (status === "completed") return { finished: finishedRun(paths, buildReport(fold, paths.runDir)), started };
-	if (status === "cancelled") {
+	// Completed and skipped runs are done for good: a resume reports them as they ended.
+	if (status === "completed" || status === "skipped") {
+		return { finished: finishedRun(paths, buildReport(fold, paths.runDir)), started };
+	}
+	// A cancel accepted by a process that died before its stages stopped: the run was cancelled all the same.
+	if (status === "cancelled" || (status === "running" && run.stopping?.mode === "cancel")) {
 		throw new Error(`${label} was cancelled (${run.reason ?? "no reason given"}); a cancelled run is not resumed.`);
 	}
 	const problems = checkInputs(definition.inputs, started.inputs);
@@ -157,6 +189,14 @@ function resumePlan(
 		throw new Error(`${label}: its recorded inputs no longer fit the workflow:\n- ${problems.join("\n- ")}`);
 	}
 	return { started };
+}
+
+/** A budget given for one run is checked like a workflow's: a bad one changes nothing. */
+function checkBudgetOption(label: string, budget: unknown): void {
+	if (budget === undefined) return;
+	const problems = budgetProblems(budget, "budget", BUDGET_KEYS);
+	if (problems.length > 0)
+		throw new Error(`${label}: invalid budget:\n- ${problems.join("\n- ")}; nothing was started.`);
 }
 
 /** A run that has nothing left to do: its report, as settled. */

@@ -1,16 +1,21 @@
 // What the ctx calls of one run share: the run's services (settings, journal, fold, limiter, ids) and, per
 // scope, the graph frontier, the abort signal and the call identities. Parallel branches get scopes of their own.
 
-import type { StageResult, WorkflowBudget } from "../authoring/types.js";
+import type { TProperties } from "typebox";
+import type { RunStop } from "../authoring/run-stop.js";
+import type { StageResult } from "../authoring/types.js";
 import type { ModelResolution } from "../stages/model-spec.js";
 import type { StageActivity } from "../stages/stage-session.js";
 import type { JournalEvent } from "../store/events.js";
 import type { RunPaths } from "../store/run-directory.js";
 import type { RunFold } from "../store/run-fold.js";
+import type { RunBreakers } from "./breakers.js";
+import type { RunBudget } from "./budget.js";
 import type { CallScope } from "./call-identity.js";
 import type { PromptBoard } from "./calls/prompt-board.js";
 import type { Frontier, StageIds } from "./graph.js";
 import type { Limiter } from "./limiter.js";
+import type { ProgressWatch } from "./progress-watch.js";
 import type { RunSettings } from "./run-settings.js";
 
 export interface RunServices {
@@ -21,7 +26,16 @@ export interface RunServices {
 	/** Resolves a model spec with the current registry, for preparing a stage (successes are cached per
 	 * registry; a stage that runs resolves its model again). */
 	resolveModel(spec: string): ModelResolution;
-	budget?: WorkflowBudget;
+	/** The run's limits, what it spent, and the checks. */
+	budget: RunBudget;
+	/** Providers that refused the run, and the same failure ending stages: the circuit breakers. */
+	breakers: RunBreakers;
+	/** ctx.progress's counts of the same state in a row, per scope. */
+	progress: ProgressWatch;
+	/** The workflow's declared outputs (ctx.exit checks what it reports against them). */
+	outputs: TProperties;
+	/** Stops the whole run now (a budget reached while stages ran, a breaker): running stages are stopped. */
+	stopRun(stop: RunStop): void;
 	/** Run-wide limit on stage sessions in flight. */
 	limiter: Limiter;
 	ids: StageIds;
@@ -29,8 +43,9 @@ export interface RunServices {
 	fold: RunFold;
 	/** The user's message for stages that were in flight when the run stopped (resume only). */
 	resumeMessage?: string;
-	/** Why the run is being stopped, once it is: a pause interrupts stages, a cancel ends them. */
-	stopping(): "pause" | "cancel" | undefined;
+	/** Why the run is being stopped, once it is: a pause or a stop (a budget, a breaker) interrupts stages, so a
+	 * resume continues them; a cancel ends them. */
+	stopping(): "pause" | "cancel" | "stop" | undefined;
 	/** Questions to a person the run waits on. */
 	prompts: PromptBoard;
 	/** Steering handles of the stages running now, by stage id. */

@@ -14,7 +14,10 @@ export interface ResolvedModel {
 	label: string;
 }
 
-export type ModelResolution = { ok: true; value: ResolvedModel } | { ok: false; error: string };
+export type ModelResolution =
+	| { ok: true; value: ResolvedModel }
+	/** `missingCredentials`: the model exists but its provider has no key or login (a fallback is then skipped). */
+	| { ok: false; error: string; missingCredentials?: boolean };
 
 export function resolveModelSpec(spec: string, registry: ModelRegistry): ModelResolution {
 	const slash = typeof spec === "string" ? spec.indexOf("/") : -1;
@@ -42,7 +45,11 @@ export function resolveModelSpec(spec: string, registry: ModelRegistry): ModelRe
 		};
 	}
 	if (!registry.hasConfiguredAuth(model)) {
-		return { ok: false, error: `model "${spec}": no API key or login configured for provider "${provider}"` };
+		return {
+			ok: false,
+			error: `model "${spec}": no API key or login configured for provider "${provider}"`,
+			missingCredentials: true,
+		};
 	}
 	const thinkingLevel = level as ThinkingLevel | undefined;
 	const label = `${model.provider}/${model.id}${thinkingLevel ? `:${thinkingLevel}` : ""}`;

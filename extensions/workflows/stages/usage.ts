@@ -1,4 +1,5 @@
-// Usage of a stage, summed from the assistant messages its session produced.
+// Usage of a stage, summed from the assistant messages its session produced. A request that was aborted before
+// the provider answered anything (Pi sends one more on a signal already aborted) spent nothing and is no turn.
 
 import type { AgentMessage } from "@mariozechner/pi-agent-core";
 import type { Usage } from "../authoring/types.js";
@@ -8,6 +9,7 @@ export function usageOfMessages(messages: readonly AgentMessage[]): Usage {
 	const usage = zeroUsage();
 	for (const message of messages) {
 		if (message.role !== "assistant") continue;
+		if (message.stopReason === "aborted" && message.usage.totalTokens === 0 && message.content.length === 0) continue;
 		usage.input += message.usage.input;
 		usage.output += message.usage.output;
 		usage.cacheRead += message.usage.cacheRead;

@@ -4,7 +4,7 @@
 // `node_started` when it begins, `node_finished` when it ends, `node_replayed` when a resume returned its
 // recorded result. Version 1 journals used one event type per kind; legacy-events.ts migrates them on read.
 
-import type { ToolCallResult, Usage } from "../authoring/types.js";
+import type { ToolCallResult, Usage, WorkflowBudget } from "../authoring/types.js";
 
 export const JOURNAL_VERSION = 2;
 
@@ -60,6 +60,10 @@ export interface RunStartedEvent {
 	/** Model for stages that name none; a resume keeps it, so fingerprints stay comparable. */
 	defaultModel?: string;
 	concurrency?: number;
+	/** The limits in force for this part of the run (the workflow's budget, the override, the default). */
+	budget?: WorkflowBudget;
+	/** Limits given for this run only (a command's --budget, the tool's budget), kept for later resumes. */
+	budgetOverride?: WorkflowBudget;
 }
 
 /** A later process took the run over and re-executes `run` from the top, replaying what is recorded. */
@@ -68,6 +72,9 @@ export interface RunResumedEvent {
 	at: string;
 	/** The user's message for the resumed stages, if any. */
 	message?: string;
+	/** As on run_started: the limits in force from now on, and the override they include. */
+	budget?: WorkflowBudget;
+	budgetOverride?: WorkflowBudget;
 }
 
 /** The run stopped on request: no stage runs; it continues with a resume. */
@@ -75,6 +82,17 @@ export interface RunPausedEvent {
 	type: "run_paused";
 	at: string;
 	reason: string;
+}
+
+/** A pause, a cancel or a stop (a budget, a breaker) was accepted: journaled at once, before the running stages
+ * have stopped, so a process killed meanwhile still leaves the decision on disk. */
+export interface RunStoppingEvent {
+	type: "run_stopping";
+	at: string;
+	mode: "pause" | "cancel" | "stop";
+	reason: string;
+	/** For a stop: the status the run ends with. */
+	status?: RunStatus;
 }
 
 export interface RunFinishedEvent {
@@ -113,6 +131,8 @@ export interface TaskStartedEvent extends NodeStartedBase {
 	continued?: boolean;
 	/** Digest of the output file when the stage's work on it began, to tell later whether the stage wrote it. */
 	outputStamp?: string;
+	/** Which of the stage's models this attempt uses: 0 its model, 1 its first fallback, ... */
+	attempt?: number;
 }
 
 export interface ToolStartedEvent extends NodeStartedBase {
@@ -146,11 +166,29 @@ export interface NodeFinishedEvent {
 	/** A failure the workflow took as data (ctx.tool with failureMode "return"): not an error of the run. */
 	handled?: boolean;
 	/** task: cumulative for its transcript (a continued stage reports its whole transcript); a completed
-	 * stage's is in its result instead, with its duration. */
+	 * stage's is in its result instead, with its duration, unless it tried more than one model: the result has
+	 * the sum of all its attempts, this the last attempt's alone. */
 	usage?: Usage;
+	/** task: what kind of failure ended it (auth, quota, transient, timeout, structured, ...). */
+	kind?: string;
 	durationMs?: number;
 	/** tool: how often `fn` was called (1 + retries used). */
 	calls?: number;
+}
+
+/** A stage's model attempt ended without the stage ending: it failed in a way its next model may fix, or it was
+ * skipped (no credentials, its provider refused earlier). The stage goes on with its next model. */
+export interface NodeAttemptEvent {
+	type: "node_attempt";
+	at: string;
+	stageId: string;
+	model: string;
+	error: string;
+	kind?: string;
+	skipped?: boolean;
+	/** The attempt's transcript and what it spent (absent for a skipped model). */
+	sessionFile?: string;
+	usage?: Usage;
 }
 
 /** A resumed run reached a recorded node and returned its recorded result without running it. */
@@ -179,9 +217,11 @@ export type JournalEvent =
 	| RunStartedEvent
 	| RunResumedEvent
 	| RunPausedEvent
+	| RunStoppingEvent
 	| RunFinishedEvent
 	| NodeStartedEvent
 	| NodeFinishedEvent
+	| NodeAttemptEvent
 	| NodeReplayedEvent
 	| NodeSteeredEvent
 	| WarningEvent;

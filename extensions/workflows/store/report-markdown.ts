@@ -12,6 +12,20 @@ export function renderReportMarkdown(report: RunReport): string {
 		`- Usage: ${report.usage.totalTokens} tokens (${report.usage.input} in, ${report.usage.output} out), ` +
 			`${report.usage.turns} turns, ${report.usage.toolCalls} tool calls, ${formatCost(report.usage.cost)}`,
 	);
+	const budget = report.budget;
+	if (budget) {
+		const { limits, spent } = budget;
+		const pairs: Array<[number | undefined, string]> = [
+			[limits.maxStages, `${spent.stages} of ${limits.maxStages} stages`],
+			[limits.maxTurns, `${spent.turns} of ${limits.maxTurns} turns`],
+			[limits.maxToolCalls, `${spent.toolCalls} of ${limits.maxToolCalls} tool calls`],
+			[limits.maxTokens, `${spent.tokens} of ${limits.maxTokens} tokens`],
+			[limits.maxCostUsd, `${formatCost(spent.costUsd)} of ${formatCost(limits.maxCostUsd ?? 0)}`],
+			[limits.maxDurationMs, `${formatDuration(spent.durationMs)} of ${formatDuration(limits.maxDurationMs ?? 0)}`],
+		];
+		const shown = pairs.filter(([limit]) => limit !== undefined).map(([, text]) => text);
+		if (shown.length > 0) lines.push(`- Budget: ${shown.join(", ")}`);
+	}
 	lines.push(
 		"",
 		"## Stages",
@@ -21,8 +35,13 @@ export function renderReportMarkdown(report: RunReport): string {
 	);
 	for (const stage of report.stages) {
 		const duration = stage.durationMs === undefined ? "" : formatDuration(stage.durationMs);
+		// Models the stage moved on from (or skipped) are named before the one that answered.
+		const earlier = stage.attempts
+			.filter((attempt) => !attempt.ok && attempt.model && attempt.model !== stage.model)
+			.map((attempt) => `${attempt.model} (${attempt.skipped ? "skipped" : (attempt.kind ?? "failed")}), `)
+			.join("");
 		lines.push(
-			`| ${stage.id} | ${stage.status} | ${stage.model ?? ""} | ${duration} | ${stage.usage.totalTokens} | ${formatCost(stage.usage.cost)} |`,
+			`| ${stage.id} | ${stage.status} | ${earlier}${stage.model ?? ""} | ${duration} | ${stage.usage.totalTokens} | ${formatCost(stage.usage.cost)} |`,
 		);
 	}
 	if (report.stages.length > 0) {

@@ -2,18 +2,16 @@
 // never loses a run, and writes it (atomically) together with report.md.
 
 import { isAbsolute, relative } from "node:path";
-import type { Usage } from "../authoring/types.js";
+import type { StageAttempt as ResultAttempt, Usage, WorkflowBudget } from "../authoring/types.js";
 import { writeAtomically } from "./atomic-write.js";
 import type { NodeKind, NodeStatus, RunStatus } from "./events.js";
 import { renderReportMarkdown } from "./report-markdown.js";
 import type { RunPaths } from "./run-directory.js";
-import type { RunFold } from "./run-fold.js";
+import type { RunFold, Spend } from "./run-fold.js";
 
-export interface StageAttempt {
-	model: string;
-	ok: boolean;
-	error?: string;
-}
+/** One attempt of a stage as the report has it: a model's try (or one start of it); journals of earlier versions
+ * recorded no usage per attempt. */
+export type StageAttempt = Omit<ResultAttempt, "usage"> & { usage?: Usage };
 
 export interface StageReport {
 	id: string;
@@ -65,6 +63,10 @@ export interface RunReport {
 	errors: string[];
 	/** Problems that did not stop the run: an unreadable journal line, a report or heartbeat write that failed. */
 	warnings: string[];
+	/** A pause, cancel or stop accepted while the stages it stops are still stopping. */
+	stopping?: { mode: "pause" | "cancel" | "stop"; reason: string; status?: RunStatus };
+	/** The limits in force and what the run spent against them (runs journaled before budgets had none). */
+	budget?: { limits: WorkflowBudget; spent: Spend };
 }
 
 /** The report of a run as its fold has it. Paths inside the run directory become relative to it. */
@@ -86,11 +88,7 @@ export function buildReport(fold: RunFold, runDir: string, artifacts: readonly s
 			name: node.name,
 			status: node.status,
 			parents: node.parents,
-			attempts: node.attempts.map((attempt) => ({
-				model: attempt.model ?? "",
-				ok: attempt.ok,
-				...(attempt.error ? { error: attempt.error } : {}),
-			})),
+			attempts: node.attempts.map((attempt) => ({ ...attempt, model: attempt.model ?? "" })),
 			usage: node.usage,
 			replayed: node.replayed,
 		};
@@ -139,6 +137,8 @@ export function buildReport(fold: RunFold, runDir: string, artifacts: readonly s
 	};
 	if (run.reason) report.reason = run.reason;
 	if (run.outputs) report.outputs = run.outputs;
+	if (run.stopping) report.stopping = run.stopping;
+	if (run.budget) report.budget = { limits: run.budget, spent: fold.spent(Date.now()) };
 	if (run.endedAt) {
 		report.endedAt = run.endedAt;
 		report.durationMs = Date.parse(run.endedAt) - Date.parse(run.startedAt);
@@ -146,15 +146,23 @@ export function buildReport(fold: RunFold, runDir: string, artifacts: readonly s
 	return report;
 }
 
-/** The report of a run whose owner is gone while it was running: interrupted, and resumable. */
+/** The report of a run whose owner is gone while it was running: interrupted, and resumable; or, when a stop was
+ * accepted before the owner went, ended as that stop said (cancelled, paused, blocked). */
 export function markInterrupted(report: RunReport): RunReport {
 	if (report.status !== "running") return report;
-	return {
-		...report,
-		status: "interrupted",
-		reason: "the process running it stopped; resume it to continue",
-		stages: report.stages.map((stage) => (stage.status === "running" ? { ...stage, status: "interrupted" } : stage)),
-	};
+	const stages = report.stages.map((stage) =>
+		stage.status === "running" ? { ...stage, status: "interrupted" as const } : stage,
+	);
+	const { stopping, ...rest } = report;
+	if (stopping) return { ...rest, status: stoppedStatus(stopping), reason: stopping.reason, stages };
+	return { ...rest, status: "interrupted", reason: "the process running it stopped; resume it to continue", stages };
+}
+
+/** The status a run has once the stop it accepted took effect. */
+export function stoppedStatus(stopping: NonNullable<RunReport["stopping"]>): RunStatus {
+	if (stopping.mode === "pause") return "paused";
+	if (stopping.mode === "cancel") return "cancelled";
+	return stopping.status ?? "blocked";
 }
 
 /** Writes report.json (via a temporary file and rename, so readers never see half a report) and report.md. */

@@ -5,7 +5,7 @@
 // Usage is cumulative per transcript (a continued stage reports its whole transcript), so each attempt keeps
 // its latest figure and a node's spend is the sum over its attempts; run totals move by the difference.
 
-import type { Usage } from "../authoring/types.js";
+import type { Usage, WorkflowBudget } from "../authoring/types.js";
 import { addUsage, zeroUsage } from "../authoring/usage.js";
 import type {
 	JournalEvent,
@@ -18,11 +18,25 @@ import type {
 	RunStatus,
 } from "./events.js";
 
-/** How one start of a node ended (a stage paused and continued has two). */
+/** How one attempt of a node ended: one per start (a stage paused and continued has two) and one per model a
+ * stage moved on from or skipped. */
 export interface NodeAttempt {
 	model?: string;
 	ok: boolean;
 	error?: string;
+	kind?: string;
+	skipped?: boolean;
+	usage?: Usage;
+}
+
+/** What a run (or a stage) has spent, in the units of the budget's limits. */
+export interface Spend {
+	stages: number;
+	turns: number;
+	toolCalls: number;
+	tokens: number;
+	costUsd: number;
+	durationMs: number;
 }
 
 export interface NodeState {
@@ -69,6 +83,11 @@ export interface RunState {
 	/** Problems that did not stop the run, journaled or met while reading the journal. */
 	warnings: string[];
 	usage: Usage;
+	/** A pause, cancel or stop accepted while the run was running, until the run stops. */
+	stopping?: { mode: "pause" | "cancel" | "stop"; reason: string; status?: RunStatus };
+	/** The limits in force as last journaled, and the one-run overrides given so far. */
+	budget?: WorkflowBudget;
+	budgetOverride?: WorkflowBudget;
 }
 
 export class RunFold {
@@ -77,6 +96,11 @@ export class RunFold {
 	private readonly nodesByKey = new Map<string, NodeState>();
 	/** Latest usage of each transcript (or of the node, for nodes without one). */
 	private readonly transcriptUsage = new Map<string, Usage>();
+	private stages = 0;
+	/** Driven time: closed parts of the run, and when the open part began. */
+	private drivenMs = 0;
+	private openedAt: number | undefined;
+	private lastAt: number | undefined;
 
 	constructor(header: JournalHeader, readWarnings: readonly string[] = []) {
 		this.run = {
@@ -133,15 +157,65 @@ export class RunFold {
 		return waiting;
 	}
 
+	/** Model stages the run has started (each node once, however often it ran). */
+	stageCount(): number {
+		return this.stages;
+	}
+
+	/** What the run has spent, in the units of its budget's limits (the open part of its time up to `now`). */
+	spent(now: number): Spend {
+		const usage = this.run.usage;
+		return {
+			stages: this.stages,
+			turns: usage.turns,
+			toolCalls: usage.toolCalls,
+			tokens: usage.totalTokens,
+			costUsd: usage.cost,
+			durationMs: this.activeMs(now),
+		};
+	}
+
+	/** How long the run has been driven, across processes; the open part counts up to `now`. */
+	activeMs(now: number): number {
+		return this.drivenMs + (this.openedAt === undefined ? 0 : Math.max(0, now - this.openedAt));
+	}
+
 	apply(event: JournalEvent): void {
 		const run = this.run;
+		const at = Date.parse(event.at);
+		const previousAt = this.lastAt;
+		if (Number.isFinite(at)) this.lastAt = at;
+		switch (event.type) {
+			case "run_started":
+			case "run_resumed":
+				// A part that ended in a crash (no pause or end journaled) counts up to its last event.
+				if (this.openedAt !== undefined && previousAt !== undefined)
+					this.drivenMs += Math.max(0, previousAt - this.openedAt);
+				this.openedAt = at;
+				if (event.budget) run.budget = event.budget;
+				if (event.budgetOverride) run.budgetOverride = { ...run.budgetOverride, ...event.budgetOverride };
+				break;
+			case "run_paused":
+			case "run_finished":
+				if (this.openedAt !== undefined) this.drivenMs += Math.max(0, at - this.openedAt);
+				this.openedAt = undefined;
+				break;
+		}
 		switch (event.type) {
 			case "run_started":
 				run.started = event;
 				run.inputs = event.inputs;
 				run.startedAt = event.at;
 				return;
+			case "run_stopping":
+				run.stopping = {
+					mode: event.mode,
+					reason: event.reason,
+					...(event.status ? { status: event.status } : {}),
+				};
+				return;
 			case "run_resumed":
+				run.stopping = undefined;
 				run.status = "running";
 				run.errors = [];
 				run.reason = undefined;
@@ -149,10 +223,12 @@ export class RunFold {
 				run.outputs = undefined;
 				return;
 			case "run_paused":
+				run.stopping = undefined;
 				run.status = "paused";
 				run.reason = event.reason;
 				return;
 			case "run_finished":
+				run.stopping = undefined;
 				run.status = event.status;
 				run.endedAt = event.at;
 				if (event.outputs) run.outputs = event.outputs;
@@ -183,17 +259,34 @@ export class RunFold {
 							? started.model
 							: undefined;
 				const error = event.error && (event.status === "interrupted" ? `interrupted: ${event.error}` : event.error);
+				// A completed stage's usage is in its result (the event does not repeat it unless it differs, as after
+				// a fallback: then the event has the last attempt's, the result the sum of all).
+				const usage = event.usage ?? (isModelResult(event.result) ? carried?.usage : undefined);
 				node.attempts.push({
 					...(model ? { model } : {}),
 					ok: event.status === "completed",
 					...(error ? { error } : {}),
+					...(event.kind ? { kind: event.kind } : {}),
+					...(usage ? { usage } : {}),
 				});
-				// A completed stage's usage is in its result (the event does not repeat it).
-				const usage = event.usage ?? (isModelResult(event.result) ? carried?.usage : undefined);
-				if (usage) this.spend(node, usage);
+				if (usage) this.spend(node, usage, started.kind === "task" ? started.sessionFile : node.id);
 				if (event.status === "failed" && !event.handled) {
 					run.errors.push(`Workflow "${run.header.workflow}", stage "${node.id}": ${event.error ?? "failed"}`);
 				}
+				return;
+			}
+			case "node_attempt": {
+				const node = this.nodesById.get(event.stageId);
+				if (!node) return;
+				node.attempts.push({
+					model: event.model,
+					ok: false,
+					error: event.error,
+					...(event.kind ? { kind: event.kind } : {}),
+					...(event.skipped ? { skipped: true } : {}),
+					...(event.usage ? { usage: event.usage } : {}),
+				});
+				if (event.usage) this.spend(node, event.usage, event.sessionFile ?? `${node.id}#${node.attempts.length}`);
 				return;
 			}
 			case "node_replayed": {
@@ -218,6 +311,7 @@ export class RunFold {
 	private start(event: NodeStartedEvent): void {
 		let node = this.nodesById.get(event.stageId);
 		if (!node) {
+			if (event.kind === "task") this.stages++;
 			node = {
 				id: event.stageId,
 				key: event.key,
@@ -252,9 +346,8 @@ export class RunFold {
 			node.sessionFiles.push(event.sessionFile);
 	}
 
-	/** A node's usage event is cumulative for its current transcript: totals move by the difference. */
-	private spend(node: NodeState, usage: Usage): void {
-		const key = node.started.kind === "task" ? node.started.sessionFile : node.id;
+	/** A node's usage event is cumulative for its transcript (`key`): totals move by the difference. */
+	private spend(node: NodeState, usage: Usage, key: string): void {
 		const before = this.transcriptUsage.get(key) ?? zeroUsage();
 		this.transcriptUsage.set(key, usage);
 		node.usage = addUsage(subtractUsage(node.usage, before), usage);

@@ -1,5 +1,8 @@
-// Parses `/workflow` arguments: words with "double" or 'single' quotes, and `run` inputs given as
-// key=value pairs (values parsed as JSON when they parse, else kept as strings) or one JSON object.
+// Parses `/workflow` arguments: words with "double" or 'single' quotes, `--budget <limits>`, and `run` inputs
+// given as key=value pairs (values parsed as JSON when they parse, else kept as strings) or one JSON object.
+
+import { parseBudgetText } from "../authoring/budget-spec.js";
+import type { WorkflowBudget } from "../authoring/types.js";
 
 export function splitWords(text: string): string[] {
 	const words: string[] = [];
@@ -65,4 +68,25 @@ function parseValue(text: string): unknown {
 	} catch {
 		return text;
 	}
+}
+
+export type TakenBudget = { ok: true; budget?: WorkflowBudget; rest: string } | { ok: false; error: string };
+
+/** Takes `--budget <limits>` (or `--budget=<limits>`) out of the arguments: the limits, and the text without it. */
+export function takeBudget(text: string): TakenBudget {
+	const match = /(^|\s)--budget(?:=|\s+)("[^"]*"|'[^']*'|\S+)?/.exec(text);
+	if (!match) {
+		if (/(^|\s)--budget\b/.test(text))
+			return { ok: false, error: "--budget: expected limits like cost=2,tokens=500k" };
+		return { ok: true, rest: text };
+	}
+	const raw = match[2];
+	if (!raw || raw.startsWith("--"))
+		return { ok: false, error: "--budget: expected limits like cost=2,tokens=500k, got nothing" };
+	const parsed = parseBudgetText(raw.replace(/^(["'])(.*)\1$/, "$2"));
+	if (!parsed.ok) return parsed;
+	const before = text.slice(0, match.index).trimEnd();
+	const after = text.slice(match.index + match[0].length).trimStart();
+	const rest = before && after ? `${before} ${after}` : before || after;
+	return { ok: true, budget: parsed.budget, rest };
 }

@@ -6,9 +6,18 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { Type } from "typebox";
-import type { AnyWorkflowDefinition, StageResult, TaskOptions, WorkflowContext } from "../authoring/types.js";
+import { budgetProblems, STAGE_BUDGET_KEYS } from "../authoring/budget-spec.js";
+import type {
+	AnyWorkflowDefinition,
+	StageResult,
+	TaskOptions,
+	WorkflowBudget,
+	WorkflowContext,
+} from "../authoring/types.js";
 import { isRecord } from "../authoring/validate.js";
 import { workflow } from "../authoring/workflow.js";
+import { DEFAULT_MAX_STAGES } from "../engine/budget.js";
+import { schemaProblem } from "../engine/stage/structured-result.js";
 
 const TASK_KEYS = [
 	"name",
@@ -22,9 +31,21 @@ const TASK_KEYS = [
 	"forkFrom",
 	"systemPrompt",
 	"dependsOn",
+	"fallbackModels",
+	"schema",
+	"timeoutMs",
+	"idleTimeoutMs",
+	"toolTimeoutMs",
+	"budget",
 ];
 const STRING_KEYS = ["model", "output", "forkFrom", "systemPrompt"] as const;
-const LIST_KEYS = ["tools", "reads", "dependsOn"] as const;
+const LIST_KEYS = ["tools", "reads", "dependsOn", "fallbackModels"] as const;
+/** Time limits of a step, in milliseconds, and the least each takes (0 turns the idle watchdog off). */
+const TIME_KEYS = [
+	["timeoutMs", 1],
+	["idleTimeoutMs", 0],
+	["toolTimeoutMs", 1],
+] as const;
 
 export interface TaskSpec extends TaskOptions {
 	name: string;
@@ -41,6 +62,15 @@ export interface WorkflowSpecData {
 	name: string;
 	description: string;
 	plan: PlanNode;
+	/** The run's limits (maxStages defaults to DEFAULT_MAX_STAGES). */
+	budget?: WorkflowBudget;
+}
+
+/** A model a spec names, where it names it, and whether it is a fallback (skipped, not refused, without a login). */
+export interface SpecModel {
+	spec: string;
+	where: string;
+	fallback: boolean;
 }
 
 /** Validates a spec; throws one error listing every problem with its path in the spec. */
@@ -60,12 +90,41 @@ export function parseSpec(raw: unknown): WorkflowSpecData {
 	const steps = parseSteps(raw.steps, "steps", problems, names);
 	const usesDependsOn = steps.some((node) => node.kind === "task" && node.from !== undefined);
 	const plan: PlanNode = usesDependsOn ? levelsFromDependencies(steps, problems) : { kind: "sequence", nodes: steps };
+	const budgetIssues = budgetProblems(raw.budget, "budget");
+	problems.push(...budgetIssues);
+	const budget = raw.budget as WorkflowBudget | undefined;
+	// A spec that could never finish within its stage limit is refused before anything is spent.
+	const maxStages = budgetIssues.length === 0 ? (budget?.maxStages ?? DEFAULT_MAX_STAGES) : undefined;
+	const stageCount = names.size;
+	if (maxStages !== undefined && stageCount > maxStages) {
+		problems.push(
+			`steps: ${stageCount} steps, more than the run may start (budget.maxStages ${maxStages}${budget?.maxStages === undefined ? ", the default" : ""}); give a larger "budget": { "maxStages": ${stageCount} } if that many is meant`,
+		);
+	}
 	if (problems.length > 0) {
 		throw new Error(
 			`Invalid workflow spec${typeof name === "string" ? ` "${name}"` : ""}:\n- ${problems.join("\n- ")}`,
 		);
 	}
-	return { name: name as string, description, plan };
+	return { name: name as string, description, plan, ...(budget ? { budget } : {}) };
+}
+
+/** Every model string the spec names, to be checked before the run starts. */
+export function specModels(spec: WorkflowSpecData): SpecModel[] {
+	const found: SpecModel[] = [];
+	const visit = (node: PlanNode) => {
+		if (node.kind !== "task") {
+			node.nodes.forEach(visit);
+			return;
+		}
+		const where = `step "${node.task.name}"`;
+		if (node.task.model) found.push({ spec: node.task.model, where: `${where} model`, fallback: false });
+		for (const [index, model] of (node.task.fallbackModels ?? []).entries()) {
+			found.push({ spec: model, where: `${where} fallbackModels[${index}]`, fallback: true });
+		}
+	};
+	visit(spec.plan);
+	return found;
 }
 
 function parseSteps(value: unknown, path: string, problems: string[], names: Map<string, string>): PlanNode[] {
@@ -138,6 +197,19 @@ function parseStep(step: unknown, path: string, problems: string[], names: Map<s
 	if (step.context !== undefined && step.context !== "fresh" && step.context !== "fork") {
 		problems.push(`${path}.context: expected "fresh" or "fork", got ${JSON.stringify(step.context)}`);
 	}
+	for (const [key, least] of TIME_KEYS) {
+		const value = step[key];
+		if (value !== undefined && !(typeof value === "number" && Number.isInteger(value) && value >= least)) {
+			const expected =
+				least === 0 ? "a whole number of milliseconds, 0 or more" : "a whole number of milliseconds above 0";
+			problems.push(`${path}.${key}: expected ${expected}, got ${JSON.stringify(value)}`);
+		}
+	}
+	problems.push(...budgetProblems(step.budget, `${path}.budget`, STAGE_BUDGET_KEYS));
+	if (step.schema !== undefined) {
+		const problem = schemaProblem(step.schema);
+		if (problem) problems.push(`${path}.${problem}`);
+	}
 	const { dependsOn, ...task } = step as unknown as TaskSpec;
 	return { kind: "task", task, ...(dependsOn ? { from: dependsOn } : {}) };
 }
@@ -191,6 +263,7 @@ export function definitionFromSpec(spec: WorkflowSpecData): AnyWorkflowDefinitio
 		description: spec.description,
 		inputs: {},
 		outputs: { result: Type.String() },
+		...(spec.budget ? { budget: spec.budget } : {}),
 		run: async (ctx) => {
 			const done = new Map<string, StageResult>();
 			const last = await runNode(ctx, spec.plan, [], done);
@@ -289,6 +362,7 @@ export function specToTypeScript(spec: WorkflowSpecData): string {
 		`\tdescription: ${JSON.stringify(spec.description)},`,
 		"\tinputs: {},",
 		"\toutputs: { result: Type.String() },",
+		...(spec.budget ? [`\tbudget: ${JSON.stringify(spec.budget)},`] : []),
 		"\trun: async (ctx) => {",
 		"\t\tconst done: Record<string, StageResult> = {};",
 		...lines,

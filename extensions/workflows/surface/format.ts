@@ -41,10 +41,34 @@ export function formatRunList(
  * context, so long outputs, many stages or errors are cut, and the cut says where the whole is. */
 const LIMITS = { stages: 50, text: 2_000, item: 500, items: 10 };
 
+/** Spend against each limit the run has, e.g. `stages 3/200  tokens 12.0k/500k  cost $0.0100/$2.0000`. */
+export function formatBudget(budget: RunReport["budget"]): string | undefined {
+	if (!budget) return undefined;
+	const { limits, spent } = budget;
+	const parts: string[] = [];
+	const count = (value: number) => (value >= 10_000 ? `${(value / 1000).toFixed(1)}k` : String(value));
+	if (limits.maxStages !== undefined) parts.push(`stages ${spent.stages}/${limits.maxStages}`);
+	if (limits.maxTurns !== undefined) parts.push(`turns ${spent.turns}/${limits.maxTurns}`);
+	if (limits.maxToolCalls !== undefined) parts.push(`tool calls ${spent.toolCalls}/${limits.maxToolCalls}`);
+	if (limits.maxTokens !== undefined) parts.push(`tokens ${count(spent.tokens)}/${count(limits.maxTokens)}`);
+	if (limits.maxCostUsd !== undefined)
+		parts.push(`cost ${formatCost(spent.costUsd)}/${formatCost(limits.maxCostUsd)}`);
+	if (limits.maxDurationMs !== undefined) {
+		parts.push(`time ${formatDuration(spent.durationMs)}/${formatDuration(limits.maxDurationMs)}`);
+	}
+	return parts.length > 0 ? `budget: ${parts.join("  ")}` : undefined;
+}
+
 export function formatRunDetails(report: RunReport, cwd: string): string {
 	const reportPath = runPaths(cwd, report.runId).reportJson;
 	const lines = [formatRunLine(report)];
 	if (report.reason) lines.push(`reason: ${bounded(report.reason, LIMITS.item, reportPath)}`);
+	if (report.stopping)
+		lines.push(
+			`stopping: ${report.stopping.mode} accepted (${bounded(report.stopping.reason, LIMITS.item, reportPath)})`,
+		);
+	const budget = formatBudget(report.budget);
+	if (budget) lines.push(budget);
 	lines.push("", "stages:");
 	for (const stage of report.stages.slice(0, LIMITS.stages)) {
 		const duration = stage.durationMs === undefined ? "-" : formatDuration(stage.durationMs);
@@ -52,6 +76,14 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 		lines.push(
 			`  ${stage.id}  ${stage.status}${stage.replayed ? " (replayed)" : ""}  ${stage.model ?? (stage.kind === "tool" ? "tool" : "-")}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${error}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`,
 		);
+		// The models a stage moved on from, or skipped, before the one shown.
+		const tried = stage.attempts.filter((attempt) => !attempt.ok && attempt.model && attempt.model !== stage.model);
+		for (const attempt of tried.slice(0, LIMITS.items)) {
+			const what = attempt.skipped ? "skipped" : (attempt.kind ?? "failed");
+			lines.push(
+				`    ${attempt.model}: ${what}${attempt.error ? `: ${bounded(attempt.error, LIMITS.item, reportPath)}` : ""}`,
+			);
+		}
 	}
 	const hidden = report.stages.length - LIMITS.stages;
 	if (hidden > 0) lines.push(`  ... ${plural(hidden, "more stage")}: see ${reportPath}`);

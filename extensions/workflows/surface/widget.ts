@@ -3,6 +3,7 @@
 
 import type { ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { formatCost, formatDuration } from "../store/report-markdown.js";
+import { formatBudget } from "./format.js";
 import { liveStages, type ManagedRun, type RunManager } from "./run-manager.js";
 
 const KEY = "workflows";
@@ -16,6 +17,8 @@ export function renderRunLines(runs: readonly ManagedRun[], now: number): string
 		lines.push(
 			`workflow ${run.workflow} ${run.run.runId}  ${done}/${stages.length} stages  ${formatCost(cost)}  ${formatDuration(now - run.startedAt)}`,
 		);
+		const budget = formatBudget(run.run.report().budget);
+		if (budget) lines.push(`  ${budget}`);
 		for (const stage of stages.filter((candidate) => candidate.status === "running")) {
 			const tool = stage.tool ? `  ${stage.tool}` : "";
 			lines.push(`  > ${stage.id}  ${stage.model}${tool}  ${formatDuration(now - stage.startedAt)}`);

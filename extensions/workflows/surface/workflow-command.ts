@@ -5,7 +5,7 @@
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
 import { checkInputs } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
-import { parseInputs, splitWords } from "./command-args.js";
+import { parseInputs, splitWords, takeBudget } from "./command-args.js";
 import { formatRunDetails, formatRunLine, formatRunList, formatWorkflowList } from "./format.js";
 import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";
 import { runManager } from "./run-manager.js";
@@ -13,11 +13,12 @@ import { printHeadless, type WorkflowService } from "./workflow-service.js";
 
 const SUBCOMMANDS = {
 	list: "List the workflows (default)",
-	run: "run <name> [key=value ... | JSON]: start a workflow",
+	run: "run <name> [--budget cost=2,tokens=500k,...] [key=value ... | JSON]: start a workflow",
 	status: "status [run]: all runs, or one",
 	show: "show <run>: stages, models, durations, cost and the graph",
 	pause: "pause <run>: no new stages; running ones are interrupted and resume later",
-	resume: "resume <run> [message]: continue a paused or interrupted run; finished stages are not run again",
+	resume:
+		"resume <run> [--budget ...] [message]: continue a paused, interrupted or blocked run; finished stages are not run again",
 	steer: "steer <run> <stage> <message>: tell a running stage something before its next model call",
 	answer: "answer <run> [prompt] [value]: answer a question of a run (no value: open the dialog)",
 	cancel: "cancel <run>: stop a run for good",
@@ -93,11 +94,16 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 		case "answer":
 			return answerCommand(rest, ctx, service);
 		case "resume": {
-			const [run] = splitWords(rest);
-			if (!run) throw new Error("resume needs a run id (or a unique prefix): /workflow resume <run> [message]");
+			const taken = takeBudget(rest);
+			if (!taken.ok) throw new Error(`resume: ${taken.error}; nothing was resumed.`);
+			const [run] = splitWords(taken.rest);
+			if (!run)
+				throw new Error(
+					"resume needs a run id (or a unique prefix): /workflow resume <run> [--budget ...] [message]",
+				);
 			const runId = runManager().resolve(ctx.cwd, run);
-			const message = rest.slice(rest.indexOf(run) + run.length).trim() || undefined;
-			await service.resume(runId, message, ctx, "user");
+			const message = taken.rest.slice(taken.rest.indexOf(run) + run.length).trim() || undefined;
+			await service.resume(runId, message, ctx, "user", taken.budget);
 			if (ctx.hasUI) report(ctx, `Resumed run ${runId}.`);
 			return;
 		}
@@ -140,9 +146,12 @@ function unquote(text: string): string {
 	return quoted ? (quoted[1] as string) : text;
 }
 
-async function runCommand(rest: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
-	const [name] = splitWords(rest);
-	if (!name) throw new Error("run needs a workflow name: /workflow run <name> [key=value ... | JSON]");
+async function runCommand(args: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
+	const taken = takeBudget(args);
+	const [name] = splitWords(taken.ok ? taken.rest : args);
+	if (!name) throw new Error("run needs a workflow name: /workflow run <name> [--budget ...] [key=value ... | JSON]");
+	if (!taken.ok) throw new Error(`Workflow "${name}": ${taken.error}; nothing was started.`);
+	const rest = taken.rest;
 	const parsed = parseInputs(rest.slice(rest.indexOf(name) + name.length));
 	if (!parsed.ok) throw new Error(`Workflow "${name}": ${parsed.error}`);
 	const { definition, file } = await service.resolveEntry(name, ctx);
@@ -163,7 +172,10 @@ async function runCommand(rest: string, ctx: ExtensionCommandContext, service: W
 	}
 	const problems = checkInputs(definition.inputs, inputs);
 	if (problems.length > 0) throw new Error(`Workflow "${name}": invalid inputs:\n- ${problems.join("\n- ")}`);
-	const { managed } = await service.start(definition, inputs, ctx, "user", { workflowFile: file });
+	const { managed } = await service.start(definition, inputs, ctx, "user", {
+		workflowFile: file,
+		...(taken.budget ? { budget: taken.budget } : {}),
+	});
 	if (ctx.hasUI) report(ctx, `Started workflow "${name}" as run ${managed.run.runId}.`);
 }
 

@@ -5,10 +5,12 @@
 import { existsSync, writeSync } from "node:fs";
 import { relative } from "node:path";
 import { type ExtensionAPI, type ExtensionContext, getAgentDir } from "@mariozechner/pi-coding-agent";
-import type { AnyWorkflowDefinition } from "../authoring/types.js";
+import type { AnyWorkflowDefinition, WorkflowBudget } from "../authoring/types.js";
 import type { PendingPrompt } from "../engine/calls/prompt-board.js";
+import type { KnownModel } from "../engine/model-check.js";
 import { controlRun } from "../engine/run-control.js";
 import { openRunView, projectStore } from "../engine/runs.js";
+import { abandonedSessions } from "../stages/stage-session.js";
 import type { RunReport } from "../store/report.js";
 import type { ControlRequest } from "../store/run-store.js";
 import { type CatalogEntry, WorkflowCatalog } from "./catalog.js";
@@ -150,7 +152,7 @@ export class WorkflowService {
 		inputs: unknown,
 		ctx: ExtensionContext,
 		startedBy: ManagedRun["startedBy"],
-		source: { workflowFile?: string; spec?: unknown } = {},
+		source: { workflowFile?: string; spec?: unknown; budget?: WorkflowBudget; models?: readonly KnownModel[] } = {},
 	): Promise<StartedRun> {
 		const managed = runManager().start(definition, inputs, { ...this.runOptions(ctx), ...source }, startedBy);
 		return this.follow(managed, ctx);
@@ -162,9 +164,11 @@ export class WorkflowService {
 		message: string | undefined,
 		ctx: ExtensionContext,
 		startedBy: ManagedRun["startedBy"],
+		budget?: WorkflowBudget,
 	): Promise<StartedRun> {
 		const definition = await this.definitionForResume(runId, ctx);
-		const managed = runManager().resume(definition, { ...this.runOptions(ctx), runId, message }, startedBy);
+		const options = { ...this.runOptions(ctx), runId, message, ...(budget ? { budget } : {}) };
+		const managed = runManager().resume(definition, options, startedBy);
 		return this.follow(managed, ctx);
 	}
 
@@ -187,6 +191,7 @@ export class WorkflowService {
 		printHeadless(summaryLine(final, ctx.cwd));
 		for (const line of waitingLines(final)) printHeadless(line);
 		if (FAILED_STATUSES.has(final.status)) process.exitCode = 1;
+		if (abandonedSessions() > 0) exitDespiteAbandoned();
 		return { managed, final };
 	}
 
@@ -221,6 +226,19 @@ export class WorkflowService {
 		const live = runManager().get(runId);
 		return controlRun(projectStore(ctx.cwd), runId, request, live && !live.final ? live.run : undefined);
 	}
+}
+
+/** How long a headless process may stay up after its run ended, held open only by abandoned sessions. */
+const ABANDONED_EXIT_MS = 2_000;
+
+/**
+ * A session whose provider ignored a stop may keep a request open, and with it the process: headless, once the
+ * run has ended and been reported, the process exits anyway after a short wait (a timer that does not itself keep
+ * the process up, so a process with nothing left open exits at once, as always).
+ */
+function exitDespiteAbandoned(): void {
+	const timer = setTimeout(() => process.exit(), ABANDONED_EXIT_MS);
+	timer.unref();
 }
 
 /** Headless modes own stdout (Pi routes console output to stderr); write the summary to fd 1 itself. */

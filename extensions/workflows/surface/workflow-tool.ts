@@ -5,7 +5,10 @@ import type { AgentToolResult } from "@mariozechner/pi-agent-core";
 import { StringEnum } from "@mariozechner/pi-ai";
 import { defineTool, type ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { Type } from "typebox";
-import { definitionFromSpec, parseSpec, saveSpec } from "./dynamic-spec.js";
+import { parseBudgetText } from "../authoring/budget-spec.js";
+import type { WorkflowBudget } from "../authoring/types.js";
+import { DEFAULT_MAX_STAGES } from "../engine/budget.js";
+import { definitionFromSpec, parseSpec, saveSpec, specModels } from "./dynamic-spec.js";
 import { completionText, formatRunDetails, formatRunList, formatWorkflowList } from "./format.js";
 import { runManager } from "./run-manager.js";
 import { renderWorkflowCall, renderWorkflowResult } from "./tool-render.js";
@@ -36,6 +39,7 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 				"Use the workflow tool when a task needs several distinct steps that benefit from separate, focused contexts (scout then review in parallel then synthesize; plan then implement then verify), or when the user asks to run a workflow.",
 				"Use workflow action list before run when you do not know the workflow names; use describe to see the inputs a workflow needs.",
 				"For a one-off multi-step job, call workflow with action run and a spec (named steps with prompts; parallel groups for independent work; files via output/reads for large handoffs) instead of doing every step in this chat.",
+				`Every workflow run may start at most ${DEFAULT_MAX_STAGES} stages unless its budget says otherwise; a run that reaches a limit ends blocked and is resumed with a larger budget (workflow action resume with budget).`,
 			],
 			parameters: Type.Object({
 				action: StringEnum(ACTIONS, { description: "What to do" }),
@@ -62,6 +66,11 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 				path: Type.Optional(
 					Type.String({ description: "For save: file name under .pi/workflows (default <spec name>.ts)" }),
 				),
+				budget: Type.Optional(
+					Type.Union([Type.String(), Type.Record(Type.String(), Type.Number())], {
+						description: `For run and resume: limits for this run, as "cost=2,tokens=500k,stages=50,turns=80,tools=300,duration=30m" or { maxCostUsd, maxTokens, maxStages, maxTurns, maxToolCalls, maxDurationMs, warnAtPercent }. Default: at most ${DEFAULT_MAX_STAGES} stages.`,
+					}),
+				),
 			}),
 			renderCall: (args, theme) => renderWorkflowCall(args, theme),
 			renderResult: (result, options, theme) =>
@@ -87,16 +96,21 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 						return text(JSON.stringify(body, null, 2), { action: "describe" });
 					}
 					case "run": {
-						const { definition, source } =
-							params.spec !== undefined
-								? { definition: definitionFromSpec(parseSpec(params.spec)), source: { spec: params.spec } }
-								: await service
-										.resolveEntry(required(params.workflow, "workflow", "run"), ctx)
-										.then((entry) => ({
-											definition: entry.definition,
-											source: { workflowFile: entry.file },
-										}));
-						const started = await service.start(definition, params.inputs ?? {}, ctx, "model", source);
+						const budget = budgetParam(params.budget);
+						const spec = params.spec !== undefined ? parseSpec(params.spec) : undefined;
+						const { definition, source } = spec
+							? {
+									definition: definitionFromSpec(spec),
+									source: { spec: params.spec, models: specModels(spec) },
+								}
+							: await service.resolveEntry(required(params.workflow, "workflow", "run"), ctx).then((entry) => ({
+									definition: entry.definition,
+									source: { workflowFile: entry.file },
+								}));
+						const started = await service.start(definition, params.inputs ?? {}, ctx, "model", {
+							...source,
+							...(budget ? { budget } : {}),
+						});
 						return startedText(started, "run", `Started workflow "${definition.name}" as run`, ctx.cwd);
 					}
 					case "answer": {
@@ -120,7 +134,7 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 					}
 					case "resume": {
 						const runId = runManager().resolve(ctx.cwd, required(params.run, "run", "resume"));
-						const started = await service.resume(runId, params.message, ctx, "model");
+						const started = await service.resume(runId, params.message, ctx, "model", budgetParam(params.budget));
 						return startedText(started, "resume", "Resumed", ctx.cwd);
 					}
 					case "pause":
@@ -192,6 +206,15 @@ function startedText(started: StartedRun, action: "run" | "resume" | "answer", i
 		content: [{ type: "text" as const, text: textValue }],
 		details: { action, runId, status: "running" } satisfies WorkflowToolDetails,
 	};
+}
+
+/** The tool's budget: the text form or an object of limits (checked, with the rest of the run, at its start). */
+function budgetParam(value: string | Record<string, number> | undefined): WorkflowBudget | undefined {
+	if (value === undefined) return undefined;
+	if (typeof value !== "string") return value as WorkflowBudget;
+	const parsed = parseBudgetText(value);
+	if (!parsed.ok) throw new Error(`workflow: budget: ${parsed.error.replace(/^--budget /, "")}; nothing was started`);
+	return parsed.budget;
 }
 
 function required(value: string | undefined, key: string, action: string): string {

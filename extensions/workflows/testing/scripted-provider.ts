@@ -64,6 +64,8 @@ export interface ScriptedProviderOptions {
 	cost?: { input: number; output: number };
 	/** Whether the models accept thinking levels (default true). */
 	reasoning?: boolean;
+	/** A provider nobody is logged in to: a login exists, no key (its models have no credentials). */
+	loggedOut?: boolean;
 }
 
 export interface ScriptedProvider {
@@ -107,7 +109,7 @@ export function createScriptedProvider(options: ScriptedProviderOptions): Script
 		config: {
 			name: "Scripted",
 			baseUrl: "http://localhost:0",
-			apiKey: "scripted-key",
+			...(options.loggedOut ? { oauth: loggedOutLogin() } : { apiKey: "scripted-key" }),
 			api,
 			streamSimple,
 			models: options.models.map((id) => ({
@@ -121,6 +123,14 @@ export function createScriptedProvider(options: ScriptedProviderOptions): Script
 			})),
 		},
 	};
+}
+
+/** A login that was never done: Pi knows the provider needs one and has no credentials for it. */
+function loggedOutLogin(): NonNullable<ProviderConfig["oauth"]> {
+	const refuse = async (): Promise<never> => {
+		throw new Error("the scripted provider's login is not available offline");
+	};
+	return { name: "Scripted (logged out)", login: refuse, refreshToken: refuse, getApiKey: () => "" };
 }
 
 type ContextMessage = Context["messages"][number];

@@ -7,7 +7,6 @@
 import { StageError } from "../../authoring/stage-error.js";
 import type { NodeFinishedEvent, NodeKind, NodeStartedEvent } from "../../store/events.js";
 import type { NodeState } from "../../store/run-fold.js";
-import { checkBudget } from "../budget.js";
 import type { Scope } from "../scope.js";
 
 /** Who the node is: known before anything about the call is checked. */
@@ -110,7 +109,7 @@ export async function callNode<K extends NodeKind, Ready extends Prepared, P>(
 		}
 		const go = async () => {
 			if (scope.signal.aborted) throw fail("not started: the run was stopped", true);
-			if (!plan.free) checkBudget(services.budget, services.fold.run.usage, id);
+			if (!plan.free) services.budget.checkStart(id, call.kind === "task" && !recorded);
 			inGraph = true;
 			if (!plan.alreadyStarted) {
 				journalStart(scope, node, ready, call.start(node, ready, plan.detail), plan.rerun);
@@ -141,7 +140,8 @@ function staleness(recorded: NodeState, ready: Prepared): string | undefined {
 	return `what it consumed changed: ${changed.map((source) => `"${source}"`).join(", ")}`;
 }
 
-function journalStart<K extends NodeKind>(
+/** Journals a node's start; a kind that starts again within one call (a stage's next model) uses it too. */
+export function journalStart<K extends NodeKind>(
 	scope: Scope,
 	node: NodeRef,
 	ready: Prepared,
@@ -168,6 +168,7 @@ function journalStart<K extends NodeKind>(
 
 function journalFinish(scope: Scope, node: NodeRef, outcome: NodeOutcome): void {
 	scope.services.record({ type: "node_finished", at: now(), stageId: node.id, ...outcome }, true);
+	scope.services.budget.settle(node.id);
 }
 
 export function now(): string {

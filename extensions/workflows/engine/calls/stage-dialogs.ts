@@ -8,18 +8,28 @@ import type { PromptQuestion } from "../prompt-answer.js";
 import type { Scope } from "../scope.js";
 import { runPrompt } from "./prompt-call.js";
 
-export function stageDialogs(scope: Scope, stageId: string, calls: CallScope): ExtensionUIContext {
+/** `hold` is told when a dialog starts waiting on a person, and returns how to tell it stopped waiting. */
+export function stageDialogs(
+	scope: Scope,
+	stageId: string,
+	calls: CallScope,
+	hold: () => () => void = () => () => undefined,
+): ExtensionUIContext {
 	const host = scope.services.settings.uiContext;
 	const label = (title: string) => `Run ${scope.services.runId}, stage "${stageId}": ${title}`;
 	const stageScope: Scope = { ...scope, calls };
 	// A dialog that could not be asked (the run stopped) answers like a dismissed one.
-	const ask = (question: PromptQuestion) =>
-		runPrompt(stageScope, question, stageId).catch((error: unknown) => {
-			scope.services.warn(
-				`stage "${stageId}": a dialog was not answered: ${error instanceof Error ? error.message : String(error)}`,
-			);
-			return undefined;
-		});
+	const ask = (question: PromptQuestion) => {
+		const release = hold();
+		return runPrompt(stageScope, question, stageId)
+			.catch((error: unknown) => {
+				scope.services.warn(
+					`stage "${stageId}": a dialog was not answered: ${error instanceof Error ? error.message : String(error)}`,
+				);
+				return undefined;
+			})
+			.finally(release);
+	};
 	const dialogs: Partial<ExtensionUIContext> = {
 		select: async (title, options) =>
 			(await ask({ kind: "select", message: label(title), options })) as string | undefined,

@@ -79,7 +79,7 @@ function toolCall(
 			}
 			const durationMs = Date.now() - startedAt;
 			if (signal.aborted && !outcome.ok) {
-				const stopped = services.stopping() === "pause" ? "interrupted" : "cancelled";
+				const stopped = services.stopping() === "cancel" ? "cancelled" : "interrupted";
 				return { status: stopped, error: "stopped: the run was stopped", calls, durationMs };
 			}
 			if (outcome.ok) return { status: "completed", result: outcome, calls, durationMs };

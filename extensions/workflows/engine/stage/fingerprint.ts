@@ -15,6 +15,8 @@ export interface FingerprintParts {
 	outputMode: string;
 	context: string;
 	forkFrom?: string;
+	fallbackModels?: readonly string[];
+	schema?: unknown;
 }
 
 export function stageFingerprint(parts: FingerprintParts): string {

@@ -3,6 +3,7 @@
 // and the digests of what it consumes. Problems come back as data (`ok: false`) so the call can be
 // journaled as failed without a model call.
 
+import { budgetProblems, STAGE_BUDGET_KEYS } from "../../authoring/budget-spec.js";
 import type { StageResult, TaskOptions } from "../../authoring/types.js";
 import type { ResolvedModel } from "../../stages/model-spec.js";
 import type { Scope } from "../scope.js";
@@ -10,9 +11,21 @@ import { consumedDigests } from "./consumed.js";
 import { stageFingerprint } from "./fingerprint.js";
 import { resolveOutputPath, resolveReadPath } from "./paths.js";
 import { buildStagePrompt } from "./prompt.js";
+import { schemaProblem } from "./structured-result.js";
+
+/** One of a stage's models, in the order they are tried: resolved, or to be skipped (no credentials). */
+export interface ModelChoice {
+	label: string;
+	model?: ResolvedModel;
+	/** Why it is not tried. */
+	skip?: string;
+}
 
 export interface PreparedStage {
+	/** The stage's own model (the first of `models`). */
 	model: ResolvedModel;
+	/** Its model, then its fallbacks. */
+	models: ModelChoice[];
 	reads: string[];
 	outputPath?: string;
 	/** The completed stage whose transcript this one continues (`context: "fork"`). */
@@ -39,6 +52,15 @@ export function prepareStage(
 		return { ok: false, error: `model: none given and the run has no default model; set "model" to "provider/id"` };
 	const model = services.resolveModel(spec);
 	if (!model.ok) return model;
+	const models: ModelChoice[] = [{ label: model.value.label, model: model.value }];
+	for (const [index, fallback] of (options.fallbackModels ?? []).entries()) {
+		const resolved = services.resolveModel(fallback);
+		if (resolved.ok) models.push({ label: resolved.value.label, model: resolved.value });
+		else if (resolved.missingCredentials) models.push({ label: fallback, skip: resolved.error });
+		else return { ok: false, error: `fallbackModels[${index}]: ${resolved.error}` };
+	}
+	const priceProblem = unknownPrice(models, services.budget.limits.maxCostUsd, options.budget?.maxCostUsd);
+	if (priceProblem) return { ok: false, error: priceProblem };
 	const roots = { cwd: services.settings.cwd, paths: services.paths };
 	let outputPath: string | undefined;
 	if (options.output !== undefined) {
@@ -77,9 +99,24 @@ export function prepareStage(
 		outputMode: options.outputMode ?? "inline",
 		context,
 		forkFrom: options.forkFrom,
+		// Absent keys leave the fingerprints of stages without them as they were.
+		fallbackModels: options.fallbackModels,
+		schema: options.schema,
 	});
 	const consumed = consumedDigests(services.fold, options.previous, forkSource);
-	return { ok: true, value: { model: model.value, reads, outputPath, forkSource, prompt, fingerprint, consumed } };
+	return {
+		ok: true,
+		value: { model: model.value, models, reads, outputPath, forkSource, prompt, fingerprint, consumed },
+	};
+}
+
+/** A cost limit cannot be kept on a model whose price is unknown (0): refused, never treated as free. */
+function unknownPrice(models: ModelChoice[], runLimit?: number, stageLimit?: number): string | undefined {
+	if (runLimit === undefined && stageLimit === undefined) return undefined;
+	const free = models.find(({ model }) => model && model.model.cost.input === 0 && model.model.cost.output === 0);
+	if (!free) return undefined;
+	const which = stageLimit !== undefined ? "the stage's budget" : "the run's budget";
+	return `model "${free.label}" has no known price (its cost per token is 0), so ${which} maxCostUsd cannot be kept; give the model a price (models.json) or drop the cost limit`;
 }
 
 function checkTaskOptions(name: unknown, options: TaskOptions): string | undefined {
@@ -97,12 +134,32 @@ function checkTaskOptions(name: unknown, options: TaskOptions): string | undefin
 	}
 	if (options.outputMode === "file-only" && !options.output)
 		return `outputMode "file-only" needs "output" (the file to write)`;
-	for (const key of ["tools", "reads"] as const) {
+	for (const key of ["tools", "reads", "fallbackModels"] as const) {
 		const list = options[key];
 		if (list !== undefined && (!Array.isArray(list) || list.some((item) => typeof item !== "string"))) {
 			return `${key}: expected an array of strings, got ${JSON.stringify(list)}`;
 		}
 	}
+	if (options.schema !== undefined) {
+		const problem = schemaProblem(options.schema);
+		if (problem) return problem;
+	}
+	const timeouts = [
+		["timeoutMs", options.timeoutMs, 1],
+		["idleTimeoutMs", options.idleTimeoutMs, 0],
+		["toolTimeoutMs", options.toolTimeoutMs, 1],
+	] as const;
+	for (const [key, value, least] of timeouts) {
+		if (value !== undefined && !(typeof value === "number" && Number.isInteger(value) && value >= least)) {
+			const expected =
+				least === 0
+					? "a whole number of milliseconds, 0 or more (0: off)"
+					: "a whole number of milliseconds above 0";
+			return `${key}: expected ${expected}, got ${JSON.stringify(value)}`;
+		}
+	}
+	const budget = budgetProblems(options.budget, "budget", STAGE_BUDGET_KEYS);
+	if (budget.length > 0) return budget.join("; ");
 	return undefined;
 }
 
