@@ -4,8 +4,6 @@
 // - a 100-way fan-out (the run-wide default of 4 in flight) against 100 bare sessions, 4 at a time;
 //   a stage's cost is the marginal one: (a 100-stage run - a 1-stage run) / 99, so what every run pays once
 //   (its folder, lock, journal header, first and last report) is not spread over its stages;
-//   a stage's cost is its marginal one: a 100-stage run minus a 1-stage run, so what every run pays once (its
-//   folder, lock, journal header, first and last report) is not spread over its stages;
 // - 5 stages as `pi -p` subprocesses (what running each stage in its own pi would cost), scaled per stage;
 // - peak RSS of a 200-stage fan-out with 32 in flight and a model that takes 200 ms, in a fresh process.
 // Repetitions alternate the measured shape and its baseline, and each figure is the median of the per-pair
@@ -62,6 +60,8 @@ const chain = workflow({
 	description: "stages one after another",
 	inputs: { stages: Type.Integer({ minimum: 1 }) },
 	outputs: {},
+	// Benches start thousands of stages on purpose: past the default limit of a run.
+	budget: { maxStages: 100_000 },
 	run: async (ctx) => {
 		for (let index = 1; index <= ctx.inputs.stages; index++)
 			await ctx.task("step", { prompt: `Step ${index}.`, tools: [] });
@@ -74,6 +74,8 @@ const fanOut = workflow({
 	description: "stages side by side",
 	inputs: { stages: Type.Integer({ minimum: 1 }) },
 	outputs: {},
+	// Benches start thousands of stages on purpose: past the default limit of a run.
+	budget: { maxStages: 100_000 },
 	run: async (ctx) => {
 		await ctx.parallel(
 			Array.from({ length: ctx.inputs.stages }, (_, index) => ({

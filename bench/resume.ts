@@ -29,6 +29,8 @@ const sequentialStages = workflow({
 	description: "Runs the given number of stages one after another",
 	inputs: { stages: Type.Integer({ minimum: 1 }) },
 	outputs: { last: Type.String() },
+	// Benches start thousands of stages on purpose: past the default limit of a run.
+	budget: { maxStages: 100_000 },
 	run: async (ctx) => {
 		let last = "";
 		for (let index = 1; index <= ctx.inputs.stages; index++) {

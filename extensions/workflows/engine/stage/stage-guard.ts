@@ -4,7 +4,6 @@
 // aborts the stage's session with a reason that says what the stage was doing; the run's own stop comes
 // through the same signal.
 
-import { setMaxListeners } from "node:events";
 import type { StageBudget, Usage } from "../../authoring/types.js";
 import { addUsage, zeroUsage } from "../../authoring/usage.js";
 import type { FailureKind } from "../../stages/failure-kind.js";
@@ -43,11 +42,12 @@ export interface GuardStop {
 }
 
 export class StageGuard {
-	/** Stops the whole stage (time limit, budget). */
-	private readonly stageController = new AbortController();
-	/** Stops the current attempt (silence, a tool over its limit, no progress). */
+	/** The current attempt's stop: the run's stop, a watchdog of the stage (time limit, budget: no attempt after
+	 * it) or of the attempt (silence, a tool over its limit, no progress). One controller per attempt, linked to
+	 * the run's signal by a listener (cheaper than combining signals for every stage). */
 	private attemptController = new AbortController();
-	private attemptSignal: AbortSignal;
+	private stageStopped = false;
+	private readonly onRunAbort = () => this.attemptController.abort();
 	private stopReason: GuardStop | undefined;
 	/** Dialogs waiting on a person: no watchdog counts that time as silence. */
 	private holds = 0;
@@ -57,13 +57,16 @@ export class StageGuard {
 	private doing = "waiting for the model's first answer";
 	private runningTool: { name: string; since: number } | undefined;
 	private idleTimer: ReturnType<typeof setTimeout> | undefined;
+	private lastActivity = Date.now();
+	private idleDeadline = 0;
 	private readonly timeoutTimer: ReturnType<typeof setTimeout> | undefined;
 	private lastCall: string | undefined;
 	private repeats = 0;
 	private steered = false;
 
 	constructor(private readonly options: StageGuardOptions) {
-		this.attemptSignal = this.combined();
+		if (options.runSignal.aborted) this.attemptController.abort();
+		else options.runSignal.addEventListener("abort", this.onRunAbort, { once: true });
 		this.settledUsage = options.spentBefore ?? zeroUsage();
 		if (options.timeoutMs !== undefined) {
 			this.timeoutTimer = setTimeout(
@@ -78,7 +81,7 @@ export class StageGuard {
 
 	/** Aborted when the run stops or a watchdog trips: the signal of the current attempt. */
 	get signal(): AbortSignal {
-		return this.attemptSignal;
+		return this.attemptController.signal;
 	}
 
 	/** Why a watchdog stopped the stage, once one did. */
@@ -95,8 +98,9 @@ export class StageGuard {
 	nextAttempt(): void {
 		if (this.stopReason?.final) return;
 		this.stopReason = undefined;
+		// The run's listener aborts whichever controller is current.
 		this.attemptController = new AbortController();
-		this.attemptSignal = this.combined();
+		if (this.options.runSignal.aborted || this.stageStopped) this.attemptController.abort();
 		this.settledUsage = addUsage(this.settledUsage, this.attemptUsage);
 		this.attemptUsage = zeroUsage();
 		this.doing = "waiting for the model's first answer";
@@ -139,7 +143,6 @@ export class StageGuard {
 	/** A dialog of the stage waits on a person (until the returned release is called): that is not silence. */
 	hold(): () => void {
 		this.holds++;
-		clearTimeout(this.idleTimer);
 		let released = false;
 		return () => {
 			if (released) return;
@@ -151,7 +154,9 @@ export class StageGuard {
 
 	dispose(): void {
 		clearTimeout(this.idleTimer);
+		this.idleTimer = undefined;
 		clearTimeout(this.timeoutTimer);
+		this.options.runSignal.removeEventListener("abort", this.onRunAbort);
 	}
 
 	private countRepeat(tool: string, args: unknown): void {
@@ -169,38 +174,61 @@ export class StageGuard {
 		}
 	}
 
-	/** Arms the idle watchdog again; a running tool has its own, longer limit. */
+	/**
+	 * The idle watchdog: one timer, re-armed for what is left when it fires early (activity since moved the
+	 * deadline), so activity itself only notes the time. A running tool has its own, longer limit, counted from its
+	 * start; a dialog waiting on a person is never silence.
+	 */
 	private armIdle(): void {
-		clearTimeout(this.idleTimer);
-		if (this.options.idleTimeoutMs === 0 || this.stopReason || this.holds > 0) return;
+		const now = Date.now();
+		this.lastActivity = now;
 		const tool = this.runningTool;
-		const limit = tool ? this.options.toolTimeoutMs : this.options.idleTimeoutMs;
-		this.idleTimer = setTimeout(() => {
-			const what = tool
-				? `tool "${tool.name}" ran for ${formatDuration(Date.now() - tool.since)}, over its limit`
-				: `no output from the model and no tool activity for ${formatDuration(limit)} (${this.doing})`;
-			this.trip("timeout", `stopped: ${what}`);
-		}, limit);
+		const deadline = tool ? tool.since + this.options.toolTimeoutMs : now + this.options.idleTimeoutMs;
+		// Only a deadline earlier than the armed one (a tool with a shorter limit) needs the timer moved.
+		if (this.idleTimer === undefined || deadline < this.idleDeadline) {
+			clearTimeout(this.idleTimer);
+			this.idleTimer = undefined;
+			this.scheduleIdle(deadline - now);
+		}
+	}
+
+	private scheduleIdle(delay: number): void {
+		if (this.options.idleTimeoutMs === 0 || this.stopReason) return;
+		this.idleDeadline = Date.now() + delay;
+		this.idleTimer = setTimeout(() => this.checkIdle(), Math.max(1, delay));
 		this.idleTimer.unref?.();
 	}
 
-	private combined(): AbortSignal {
-		const signal = AbortSignal.any([
-			this.options.runSignal,
-			this.stageController.signal,
-			this.attemptController.signal,
-		]);
-		setMaxListeners(0, signal);
-		return signal;
+	private checkIdle(): void {
+		this.idleTimer = undefined;
+		const now = Date.now();
+		if (this.holds > 0) {
+			this.lastActivity = now;
+			this.scheduleIdle(this.options.idleTimeoutMs);
+			return;
+		}
+		const tool = this.runningTool;
+		const limit = tool ? this.options.toolTimeoutMs : this.options.idleTimeoutMs;
+		const since = tool ? tool.since : this.lastActivity;
+		if (now - since < limit) {
+			this.scheduleIdle(limit - (now - since));
+			return;
+		}
+		const what = tool
+			? `tool "${tool.name}" ran for ${formatDuration(now - tool.since)}, over its limit`
+			: `no output from the model and no tool activity for ${formatDuration(limit)} (${this.doing})`;
+		this.trip("timeout", `stopped: ${what}`);
 	}
 
 	private trip(kind: FailureKind, error: string, final = false): void {
 		if (this.stopReason || this.options.runSignal.aborted) return;
 		this.stopReason = { kind, error, final };
 		clearTimeout(this.idleTimer);
+		this.idleTimer = undefined;
 		if (final) {
 			clearTimeout(this.timeoutTimer);
-			this.stageController.abort();
-		} else this.attemptController.abort();
+			this.stageStopped = true;
+		}
+		this.attemptController.abort();
 	}
 }
