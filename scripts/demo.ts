@@ -6,6 +6,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { VERSION } from "@mariozechner/pi-coding-agent";
+import type { StageResult } from "../extensions/workflows/authoring/types.js";
 import { type RunProgressEvent, startWorkflow } from "../extensions/workflows/engine/run.js";
 import { renderGraph } from "../extensions/workflows/store/graph-text.js";
 import { formatCost, formatDuration } from "../extensions/workflows/store/report-markdown.js";
@@ -85,14 +86,18 @@ function onEvent(progress: RunProgressEvent): void {
 			const model = models.get(event.stageId);
 			if (!model) break;
 			if (event.status === "completed") {
-				const usage = event.usage;
+				// A completed stage's figures are in its result (every model it tried together).
+				const result = event.result as StageResult;
 				console.log(
-					`${stamp()} + ${event.stageId} completed on ${model}: ${usage?.totalTokens ?? 0} tokens, ` +
-						`${formatCost(usage?.cost ?? 0)}, ${formatDuration(event.durationMs ?? 0)}`,
+					`${stamp()} + ${event.stageId} completed on ${result.model}: ${result.usage.totalTokens} tokens, ` +
+						`${formatCost(result.usage.cost)}, ${formatDuration(result.durationMs)}`,
 				);
 			} else console.log(`${stamp()} x ${event.stageId} ${event.status} on ${model}: ${event.error}`);
 			break;
 		}
+		case "node_attempt":
+			console.log(`${stamp()} ~ ${event.stageId} moved on from ${event.model}: ${event.error}`);
+			break;
 		case "run_finished":
 			console.log(`${stamp()} run finished: ${event.status}`);
 			break;

@@ -209,3 +209,38 @@ describe("views of one run are bounded", () => {
 		expect(text).toContain("- ... 20 more: see the report");
 	});
 });
+
+describe("a stopped run's views", () => {
+	const reason = 'budget: 3 stages reached the limit of 3 stages (maxStages) before stage "d" started';
+	const blocked: RunReport = {
+		version: 1,
+		runId: "stop0001",
+		workflow: "w",
+		status: "blocked",
+		reason,
+		inputs: {},
+		startedAt: "2026-12-01T00:00:00.000Z",
+		usage: zeroUsage(),
+		stages: [],
+		prompts: [],
+		artifacts: [],
+		errors: [`Workflow "w": ${reason}`, 'Workflow "w", stage "c": 400 bad request'],
+		warnings: [],
+		budget: {
+			limits: { maxStages: 3, maxCostUsd: 2, maxTokens: 500_000 },
+			spent: { stages: 3, turns: 4, toolCalls: 0, tokens: 12_345, costUsd: 0.0123, durationMs: 900 },
+		},
+	};
+
+	it("the completion message says the stop's reason once, and the other errors", () => {
+		const text = completionText(blocked, "/project");
+		expect(text.split(reason)).toHaveLength(2);
+		expect(text).toContain('- Workflow "w", stage "c": 400 bad request');
+	});
+
+	it("status and show give spend against each limit the run has", () => {
+		expect(formatRunDetails(blocked, "/project")).toContain(
+			"budget: stages 3/3  tokens 12.3k/500.0k  cost $0.01/$2.00",
+		);
+	});
+});

@@ -141,9 +141,12 @@ export function completionText(report: RunReport, cwd: string): string {
 	if (report.outputs)
 		lines.push(`Outputs: ${bounded(JSON.stringify(report.outputs, null, 2), LIMITS.text, reportPath)}`);
 	if (report.reason) lines.push(`Reason: ${bounded(report.reason, LIMITS.item, reportPath)}`);
-	if (report.errors.length > 0) {
-		const shown = report.errors.slice(0, LIMITS.items).map((error) => `- ${bounded(error, LIMITS.item, reportPath)}`);
-		const more = report.errors.length - LIMITS.items;
+	// A stop's reason is also the run's error (`Workflow "x": <reason>`): said once.
+	const reason = report.reason;
+	const errors = reason ? report.errors.filter((error) => !error.endsWith(`: ${reason}`)) : report.errors;
+	if (errors.length > 0) {
+		const shown = errors.slice(0, LIMITS.items).map((error) => `- ${bounded(error, LIMITS.item, reportPath)}`);
+		const more = errors.length - LIMITS.items;
 		lines.push(`Errors:\n${shown.join("\n")}${more > 0 ? `\n- ... ${more} more: see the report` : ""}`);
 	}
 	lines.push(`Report: ${reportPath}`);
