@@ -8,8 +8,9 @@
 // - anything outside the project and the run directory is refused.
 // Errors are data, and name the option, the path as given and where it resolved.
 
-import { existsSync, lstatSync, readlinkSync, realpathSync } from "node:fs";
-import { dirname, isAbsolute, relative, resolve, sep } from "node:path";
+import { existsSync } from "node:fs";
+import { isAbsolute, relative, resolve, sep } from "node:path";
+import { realPathOfNearest } from "../../stages/real-path.js";
 import type { RunPaths } from "../../store/run-directory.js";
 import { runsRoot } from "../../store/run-directory.js";
 
@@ -106,32 +107,4 @@ function outsideReason(roots: PathRoots): string {
 
 function refuse(option: string, given: string, target: string, why: string): PathResolution {
 	return { ok: false, error: `${option}: path ${JSON.stringify(given)} resolves to ${target}: refused, ${why}` };
-}
-
-/** Where writing or reading `path` would really land: the real path of its nearest existing entry (a
- * dangling symbolic link is followed by hand), joined with the rest, so no link can escape a check. */
-export function realPathOfNearest(path: string, hops = 0): string {
-	let existing = path;
-	while (!entryExists(existing)) {
-		const parent = dirname(existing);
-		if (parent === existing) return path;
-		existing = parent;
-	}
-	const rest = relative(existing, path);
-	if (existsSync(existing)) return resolve(realpathSync(existing), rest);
-	// `existing` is a symbolic link to nothing: where it points is where a write would go.
-	if (hops > 40) return resolve(existing, rest);
-	const target = resolve(dirname(existing), readlinkSync(existing));
-	return resolve(realPathOfNearest(target, hops + 1), rest);
-}
-
-function entryExists(path: string): boolean {
-	try {
-		lstatSync(path);
-		return true;
-	} catch (error) {
-		const code = (error as NodeJS.ErrnoException).code;
-		if (code === "ENOENT" || code === "ENOTDIR") return false;
-		throw error;
-	}
 }
