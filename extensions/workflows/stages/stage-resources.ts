@@ -1,11 +1,17 @@
 // What a stage session loads besides its prompt: the user's and project's extensions, skills and
 // context files (as a normal Pi session would), but never pi-workflows itself, so a stage cannot
-// start workflows. Stages use in-memory settings, so installed packages are not resolved or fetched.
+// start workflows. Stages use in-memory settings, so installed packages are not resolved or fetched. Extensions
+// of the stage's own (the containment of its file tools) come as factories and must load, or the stage fails.
 
 import { realpathSync } from "node:fs";
 import { dirname, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DefaultResourceLoader, type ResourceLoader, type SettingsManager } from "@mariozechner/pi-coding-agent";
+import {
+	DefaultResourceLoader,
+	type ExtensionFactory,
+	type ResourceLoader,
+	type SettingsManager,
+} from "@mariozechner/pi-coding-agent";
 
 /** Which of the user's resources stages load (all by default). */
 export interface StageResourceOptions {
@@ -23,6 +29,11 @@ export async function createStageResourceLoader(options: {
 	settingsManager: SettingsManager;
 	resources: StageResourceOptions;
 	appendSystemPrompt?: string;
+	/** Extensions of the stage's own, loaded after the user's (Pi names them `<inline:1>`, ...). */
+	extensionFactories?: ExtensionFactory[];
+	/** A stage in a worktree: context files (AGENTS.md) come from inside it or the agent dir, never from the
+	 * folders above it (the user's checkout). */
+	contextRoot?: string;
 }): Promise<ResourceLoader> {
 	const { resources } = options;
 	const loader = new DefaultResourceLoader({
@@ -35,13 +46,44 @@ export async function createStageResourceLoader(options: {
 		noPromptTemplates: true,
 		noThemes: true,
 		appendSystemPrompt: options.appendSystemPrompt ? [options.appendSystemPrompt] : undefined,
+		extensionFactories: options.extensionFactories,
+		...(options.contextRoot
+			? {
+					agentsFilesOverride: (base: { agentsFiles: Array<{ path: string; content: string }> }) => ({
+						...base,
+						agentsFiles: base.agentsFiles.filter(
+							(file) =>
+								isInside(file.path, options.contextRoot as string) || isInside(file.path, options.agentDir),
+						),
+					}),
+				}
+			: {}),
 		extensionsOverride: (base) => ({
 			...base,
-			extensions: base.extensions.filter((extension) => !isInsidePackage(extension.resolvedPath || extension.path)),
+			extensions: base.extensions.filter(
+				(extension) => isInline(extension.path) || !isInsidePackage(extension.resolvedPath || extension.path),
+			),
 		}),
 	});
 	await loader.reload();
+	// NOTE: Pi reports a factory that throws as a load error and goes on without it; a stage must not run
+	// without its own extensions (its containment, say).
+	const failed = loader.getExtensions().errors.filter((error) => isInline(error.path));
+	if (failed.length > 0) {
+		const details = failed.map((error) => `${error.path}: ${error.error}`).join("; ");
+		throw new Error(`a stage extension of pi-workflows failed to load (${details})`);
+	}
 	return loader;
+}
+
+function isInside(path: string, root: string): boolean {
+	const real = realPath(path);
+	const top = realPath(root);
+	return real === top || real.startsWith(top + sep);
+}
+
+function isInline(path: string): boolean {
+	return path.startsWith("<inline:");
 }
 
 function isInsidePackage(path: string): boolean {

@@ -19,6 +19,7 @@ import {
 } from "@mariozechner/pi-coding-agent";
 import type { Usage } from "../authoring/types.js";
 import { addUsage, zeroUsage } from "../authoring/usage.js";
+import { containmentExtension } from "./containment.js";
 import { classifyProviderError, type FailureKind } from "./failure-kind.js";
 import { modelHost } from "./model-host.js";
 import type { ResolvedModel } from "./model-spec.js";
@@ -85,6 +86,10 @@ export interface StageSessionSpec {
 	followUp?: () => string | undefined;
 	/** How long a stop waits for the provider before abandoning the session (default ABANDON_AFTER_MS). */
 	abandonAfterMs?: number;
+	/** Folders the stage may write in: its write, edit and bash calls that would write elsewhere are refused. */
+	writeRoots?: readonly string[];
+	/** A stage in a git worktree: its root, the only place (with the agent dir) context files are read from. */
+	contextRoot?: string;
 }
 
 export interface StageSessionOutcome {
@@ -112,6 +117,14 @@ export async function runStageSession(spec: StageSessionSpec): Promise<StageSess
 		settingsManager,
 		resources: spec.resources,
 		appendSystemPrompt: spec.appendSystemPrompt,
+		...(spec.contextRoot ? { contextRoot: spec.contextRoot } : {}),
+		...(spec.writeRoots
+			? {
+					extensionFactories: [
+						containmentExtension({ roots: spec.writeRoots, label: stageLabel(spec.promptMarker) }),
+					],
+				}
+			: {}),
 	});
 	const { session } = await createAgentSession({
 		cwd: spec.cwd,
@@ -134,6 +147,11 @@ export async function runStageSession(spec: StageSessionSpec): Promise<StageSess
 	} finally {
 		session.dispose();
 	}
+}
+
+/** The stage's id from its prompt marker (`Stage "<id>" of workflow ...`), for containment messages. */
+function stageLabel(marker: string): string {
+	return /Stage "([^"]+)"/.exec(marker)?.[1] ?? marker;
 }
 
 function openTranscript(spec: StageSessionSpec): SessionManager {
