@@ -9,7 +9,7 @@ import { VERSION } from "@mariozechner/pi-coding-agent";
 import type { StageResult } from "../extensions/workflows/authoring/types.js";
 import { type RunProgressEvent, startWorkflow } from "../extensions/workflows/engine/run.js";
 import { renderGraph } from "../extensions/workflows/store/graph-text.js";
-import { formatCost, formatDuration } from "../extensions/workflows/store/report-markdown.js";
+import { formatCost, formatDuration, stageGraphNodes } from "../extensions/workflows/store/report-markdown.js";
 import { createInMemoryModelRegistry } from "../extensions/workflows/testing/in-memory-models.js";
 import { createScriptedProvider, type ScriptedRequest } from "../extensions/workflows/testing/scripted-provider.js";
 import reviewChange from "../workflows/review-change.js";
@@ -119,7 +119,11 @@ console.log(
 );
 for (const error of report.errors) console.log(`Error: ${error}`);
 console.log(`\nOutputs:\n${JSON.stringify(report.outputs ?? {}, null, 2)}`);
-const nodes = report.stages.map((stage) => ({ ...stage, label: `${stage.status}, ${stage.model ?? "no model"}` }));
+// The demo also names the model that answered each stage.
+const nodes = stageGraphNodes(report.stages).map((node, index) => {
+	const label = [node.label, report.stages[index]?.model].filter((part) => part).join(", ");
+	return label ? { ...node, label } : node;
+});
 console.log(`\nGraph:\n${renderGraph(nodes).join("\n")}`);
 console.log(`\nReport:\n  ${run.paths.reportJson}\n  ${run.paths.reportMd}`);
 process.exitCode = report.status === "completed" ? 0 : 1;

@@ -177,7 +177,7 @@ describe("steer", () => {
 		expect(steered).toMatchObject({ stageId: "work", message: "also check the tests" });
 	});
 
-	it("refuses a stage that is not running and names the ones that are", async () => {
+	it("keeps a message for a stage that has not started; a run cancelled before it starts reports it undeliverable", async () => {
 		const inFirstCall = deferred();
 		harness = await createHarness(() => {
 			inFirstCall.resolve();
@@ -185,11 +185,14 @@ describe("steer", () => {
 		});
 		const run = harness.start(oneStage, {});
 		await inFirstCall.promise;
-		await expect(run.steer("review", "hi")).rejects.toThrow(
-			`Run ${run.runId}: stage "review" is not running (running now: work); nothing was sent.`,
-		);
+		await expect(run.steer("review", "hi")).resolves.toContain(`Queued for stage "review" of run ${run.runId}`);
 		run.cancel();
-		expect((await run.done).status).toBe("cancelled");
+		const report = await run.done;
+		expect(report.status).toBe("cancelled");
+		expect(report.undeliverable).toEqual([
+			{ stage: "review", messages: ["hi"], reason: 'stage "review" never started: the run ended cancelled' },
+		]);
+		expect(report.warnings.join("\n")).toContain("undeliverable");
 	});
 });
 

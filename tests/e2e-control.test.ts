@@ -276,16 +276,17 @@ describe("control of a run from another pi process (print mode)", () => {
 	);
 
 	it(
-		"steers a running stage from another process: its next model call gets the message; a stage that is not running is refused",
+		"steers a running stage from another process: its next model call gets the message; a stage not started yet gets it when it starts",
 		async () => {
 			sandbox = createControlSandbox();
 			const owner = startPi(sandbox, "/workflow run steerable");
 			await waitForCall(sandbox, "the first model call of draft", (call) => call.stage === "draft");
 			const runId = await waitForRunId(sandbox);
 
-			const refused = await sandbox.run(["-p", `/workflow steer ${runId} polish skip the docs`]);
-			expect(refused.code).not.toBe(0);
-			expect(refused.stderr).toContain(`stage "polish" is not running (running now: draft); nothing was sent.`);
+			// A stage that has not started keeps the message, durably, and gets it in its first prompt.
+			const queued = await sandbox.run(["-p", `/workflow steer ${runId} polish skip the docs`]);
+			expect(queued.code).toBe(0);
+			expect(queued.stdout).toContain(`Queued for stage "polish" of run ${runId}, which has not started`);
 
 			const steer = await sandbox.run(["-p", `/workflow steer ${runId} draft also check the docs`]);
 			expect(steer.code).toBe(0);
@@ -301,6 +302,11 @@ describe("control of a run from another pi process (print mode)", () => {
 			const steered = journalEvents(sandbox, runId).filter((event) => event.type === "node_steered");
 			expect(steered).toEqual([expect.objectContaining({ stageId: "draft", message: "also check the docs" })]);
 			expect(readReport(sandbox, runId).outputs).toEqual({ result: "answer of polish" });
+			const polish = sandbox.calls().find((call) => call.stage === "polish");
+			expect(polish?.transcript.join("\n")).toContain("skip the docs");
+			expect(journalEvents(sandbox, runId).filter((event) => event.type === "node_queued")).toEqual([
+				expect.objectContaining({ stageId: "polish", message: "skip the docs" }),
+			]);
 		},
 		TEST_TIMEOUT,
 	);

@@ -12,7 +12,7 @@ import type { RunReport, StageReport } from "../extensions/workflows/store/repor
 import { formatDuration } from "../extensions/workflows/store/report-markdown.js";
 import { WorkflowCatalog } from "../extensions/workflows/surface/catalog.js";
 import { parseInputs, splitWords } from "../extensions/workflows/surface/command-args.js";
-import { completionText, formatRunDetails } from "../extensions/workflows/surface/format.js";
+import { completionText, formatRunDetails, formatRunLine } from "../extensions/workflows/surface/format.js";
 import { renderWorkflowCall, renderWorkflowResult } from "../extensions/workflows/surface/tool-render.js";
 import { createTrustStore } from "../extensions/workflows/surface/trust.js";
 import { completions } from "../extensions/workflows/surface/workflow-command.js";
@@ -242,5 +242,52 @@ describe("a stopped run's views", () => {
 		expect(formatRunDetails(blocked, "/project")).toContain(
 			"budget: stages 3/3  tokens 12.3k/500.0k  cost $0.01/$2.00",
 		);
+	});
+});
+
+describe("views of isolation and queued messages", () => {
+	const report: RunReport = {
+		version: 1,
+		runId: "iso00001",
+		workflow: "iso",
+		status: "failed",
+		inputs: {},
+		startedAt: "2026-12-01T00:00:00.000Z",
+		usage: zeroUsage(),
+		stages: [
+			{
+				id: "impl",
+				kind: "task",
+				name: "impl",
+				status: "completed",
+				parents: [],
+				attempts: [],
+				usage: zeroUsage(),
+				replayed: false,
+				change: { patch: "artifacts/impl.patch", files: 2, insertions: 5, deletions: 1 },
+			},
+		],
+		prompts: [],
+		artifacts: [],
+		errors: [],
+		warnings: [],
+		worktrees: [
+			{ node: "impl", root: "/p/.pi/workflows/runs/iso00001/worktrees/impl", branch: "pi-workflows/x/impl" },
+		],
+		queued: [{ stage: "check", messages: ["look at the edges"] }],
+		undeliverable: [
+			{ stage: "docs", messages: ["say why"], reason: 'stage "docs" never started: the run ended cancelled' },
+		],
+	};
+
+	it("status says where kept worktrees are; show adds the change, queued and undeliverable messages", () => {
+		expect(formatRunLine(report)).toContain(
+			"\n  worktree of impl: /p/.pi/workflows/runs/iso00001/worktrees/impl (branch pi-workflows/x/impl)",
+		);
+		const text = formatRunDetails(report, "/p");
+		expect(text).toContain("change: 2 files +5 -1 (artifacts/impl.patch)");
+		expect(text).toContain("worktrees (kept):\n  impl: /p/.pi/workflows/runs/iso00001/worktrees/impl");
+		expect(text).toContain("messages queued for stages not started:\n  check: look at the edges");
+		expect(text).toContain('undeliverable messages:\n  stage "docs" never started: the run ended cancelled: say why');
 	});
 });

@@ -38,6 +38,8 @@ export interface StageResult {
 	attempts?: StageAttempt[];
 	/** With `schema`: the result the stage submitted, checked against the schema. */
 	structured?: unknown;
+	/** A stage in a git worktree: what it changed there. */
+	change?: StageChange;
 }
 
 /** One model's try at a stage. */
@@ -92,6 +94,34 @@ export interface TaskOptions {
 	systemPrompt?: string;
 	/** Limits of this stage alone (the run's budget applies too). */
 	budget?: StageBudget;
+	/** Work in a git worktree of its own, on a branch of its own (`true`: from HEAD), never in the user's checkout.
+	 * Its change is saved as a `.patch` artifact and summarized in the result; `ctx.apply` brings it over. */
+	worktree?: boolean | WorktreeOptions;
+}
+
+/** A git worktree for a stage or a whole run. */
+export interface WorktreeOptions {
+	/** The ref it starts from (default `HEAD`, the commit the user has checked out). */
+	base?: string;
+	/** Carry the user's uncommitted changes (staged, unstaged, untracked) into it; without it a dirty tree is
+	 * refused. */
+	carry?: boolean;
+	/** Untracked setup the stages need, relative to the repository root (e.g. `node_modules`), linked in. */
+	link?: readonly string[];
+}
+
+/** What a stage in a worktree changed: the patch artifact and its summary. */
+export interface StageChange {
+	/** The `.patch` file in the run's artifacts: `git diff --binary` from the worktree's base. */
+	patchFile: string;
+	files: Array<{ path: string; insertions: number; deletions: number; status: string }>;
+	insertions: number;
+	deletions: number;
+	/** The worktree (absolute) and its branch; gone once the run ended, unless kept. */
+	worktree: string;
+	branch: string;
+	/** The commit on the branch holding the change. */
+	commit: string;
 }
 
 /** A stage inside `chain` or `parallel`: task options plus its name. */
@@ -180,6 +210,59 @@ export interface ExitOptions {
 	outputs?: Record<string, unknown>;
 }
 
+/** Options of a multi-turn stage (`ctx.stage`): a stage's options without the prompt, which each `prompt()` gives.
+ * One model (no fallbacks) and its own conversation (no fork). */
+export type StageOptions = Omit<TaskOptions, "prompt" | "fallbackModels" | "context" | "forkFrom">;
+
+/** A multi-turn stage: one conversation, several prompts. Await each prompt before the next; close it when done. */
+export interface StageSession {
+	/** The stage's name. */
+	readonly id: string;
+	/** Sends the next message and waits for the stage's answer. Each prompt is recorded: a resume replays it. */
+	prompt(
+		text: string,
+		options?: Pick<TaskOptions, "output" | "outputMode" | "schema" | "previous" | "reads">,
+	): Promise<StageResult>;
+	/** Ends the conversation (the run closes sessions left open when it ends). */
+	close(): Promise<void>;
+}
+
+/** Options of `ctx.apply`. */
+export interface ApplyOptions {
+	/** Ask a person first, showing the change (default true). */
+	confirm?: boolean;
+}
+
+/** What `ctx.apply` did. A conflicting patch throws (a StageError listing the files) and applies nothing. */
+export interface ApplyResult {
+	/** False when the change was empty or the person said no. */
+	applied: boolean;
+	patchFile: string;
+	files: string[];
+	insertions: number;
+	deletions: number;
+	reason?: string;
+}
+
+/** Options of `ctx.workflow`. */
+export interface ChildWorkflowOptions<I> {
+	/** The child's inputs, checked against its declared inputs before it starts. */
+	inputs?: I;
+	/** The child's own limits (stages, turns, tool calls, tokens, cost), on top of the run's. Default: the child
+	 * definition's budget. Reaching one ends the child `blocked`; the parent goes on. */
+	budget?: Pick<WorkflowBudget, "maxStages" | "maxTurns" | "maxToolCalls" | "maxTokens" | "maxCostUsd">;
+}
+
+/** How a child workflow ended: it returned (`completed`), or it ended itself with ctx.exit, ctx.cancel or its own
+ * budget (`exited`). A stop of the whole run, or an unexpected failure of the child, throws instead. */
+export interface ChildWorkflowResult<O> {
+	status: ExitStatus;
+	/** All of them when it returned; the ones its ctx.exit reported when it exited. */
+	outputs: Partial<O>;
+	exited: boolean;
+	reason?: string;
+}
+
 /** What `run` receives. */
 export interface WorkflowContext<I> {
 	/** Validated inputs. */
@@ -195,6 +278,9 @@ export interface WorkflowContext<I> {
 		options: TaskOptions & { schema: S },
 	): Promise<StageResult & { structured: Static<S> }>;
 	task(name: string, options: TaskOptions): Promise<StageResult>;
+	/** Opens a multi-turn stage: one Pi session that stays open for several prompts (`ctx.task` is the one-shot
+	 * form). The session is one node in the graph; each prompt is a recorded call inside it. */
+	stage(name: string, options?: StageOptions): StageSession;
 	/** Runs stages one after another; `{previous}` is the prior step's text, `{task}` the chain's task. */
 	chain(steps: readonly TaskStep[], options?: ChainOptions): Promise<StageResult[]>;
 	/**
@@ -213,6 +299,11 @@ export interface WorkflowContext<I> {
 		fn: (args: A, call: ToolCallContext) => T | Promise<T>,
 		options: ToolCallOptions & { failureMode: "return" },
 	): Promise<ToolCallResult<T>>;
+	/**
+	 * Brings a worktree stage's change (or a patch file) into the user's checkout: all of it or nothing, after a
+	 * person approved it (unless `confirm: false`). Recorded: a resume never applies twice.
+	 */
+	apply(source: StageResult | string, options?: ApplyOptions): Promise<ApplyResult>;
 	/** Asks a person; answered prompts replay on resume, so nobody is asked twice. */
 	readonly ui: WorkflowUI;
 	/** Ends the run with status `cancelled` and this reason (for a "no" at a gate). */
@@ -228,6 +319,14 @@ export interface WorkflowContext<I> {
 	 * `completed` and `skipped` end a run for good, like `cancelled`; a `blocked` or `failed` run can be resumed.
 	 */
 	exit(options: ExitOptions): never;
+	/**
+	 * Runs another workflow inside this run, as one node of its graph with the child's calls inside it. The child
+	 * shares the run's journal, budget and replay: a finished child returns its recorded result on resume.
+	 */
+	workflow<CI extends TProperties, CO extends TProperties>(
+		definition: WorkflowDefinition<CI, CO>,
+		options?: ChildWorkflowOptions<InferSchema<CI>>,
+	): Promise<ChildWorkflowResult<InferSchema<CO>>>;
 	/** Runs branches side by side; they share one set of parent stages. */
 	parallel<const S extends readonly ParallelStep<I>[]>(
 		steps: S,
@@ -273,6 +372,8 @@ export interface WorkflowDefinition<I extends TProperties = TProperties, O exten
 	readonly inputs: I;
 	readonly outputs: O;
 	readonly budget?: WorkflowBudget;
+	/** Run every stage in one git worktree of the run (`true`: from HEAD); `ctx.cwd` is inside it. */
+	readonly worktree?: boolean | WorktreeOptions;
 	readonly run: (ctx: WorkflowContext<InferSchema<I>>) => Promise<InferSchema<O>>;
 }
 

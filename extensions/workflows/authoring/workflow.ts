@@ -3,7 +3,8 @@
 
 import type { TProperties } from "typebox";
 import { budgetProblems } from "./budget-spec.js";
-import type { InferSchema, WorkflowBudget, WorkflowContext, WorkflowDefinition } from "./types.js";
+import type { InferSchema, WorkflowBudget, WorkflowContext, WorkflowDefinition, WorktreeOptions } from "./types.js";
+import { worktreeProblem } from "./worktree-spec.js";
 
 /** Rejects, at compile time, returned keys that `outputs` does not declare. */
 type NoUndeclaredKeys<R, O> = R & Record<Exclude<keyof R, keyof O>, never>;
@@ -18,6 +19,8 @@ export interface WorkflowSpec<I extends TProperties, O extends TProperties, R> {
 	/** Output properties as TypeBox schemas. */
 	outputs: O;
 	budget?: WorkflowBudget;
+	/** Run every stage in one git worktree of the run (`true`: from HEAD), so the user's checkout stays as it is. */
+	worktree?: boolean | WorktreeOptions;
 	run: (ctx: WorkflowContext<InferSchema<I>>) => Promise<R>;
 }
 
@@ -38,6 +41,7 @@ export function workflow<I extends TProperties, O extends TProperties, R extends
 		inputs: spec.inputs,
 		outputs: spec.outputs,
 		budget: spec.budget,
+		...(spec.worktree ? { worktree: spec.worktree } : {}),
 		run: spec.run as WorkflowDefinition<I, O>["run"],
 	});
 }
@@ -68,6 +72,8 @@ function checkSpec(spec: WorkflowSpec<TProperties, TProperties, unknown>): strin
 	if (typeof spec.run !== "function")
 		problems.push(`run: expected an async function (ctx) => outputs, got ${typeof spec.run}`);
 	problems.push(...budgetProblems(spec.budget, "budget"));
+	const worktree = worktreeProblem(spec.worktree);
+	if (worktree) problems.push(worktree);
 	return problems;
 }
 

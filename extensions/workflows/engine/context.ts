@@ -1,12 +1,15 @@
-// The ctx a workflow's `run` receives: task, tool, ui, chain and parallel on top of the call protocol. Each
-// call works in a scope (graph frontier + abort signal + call identities); parallel branches get their own.
+// The ctx a workflow's `run` receives: task, stage, tool, ui, chain, parallel and workflow on top of the call protocol.
+// Each call works in a scope (graph frontier + abort signal + call identities); parallel branches and child
+// workflows get their own.
 
 import { setMaxListeners } from "node:events";
 import { ParallelError } from "../authoring/parallel-error.js";
 import { RunStop } from "../authoring/run-stop.js";
 import { StageError } from "../authoring/stage-error.js";
 import type {
+	AnyWorkflowDefinition,
 	ChainOptions,
+	ChildWorkflowOptions,
 	ParallelOptions,
 	ParallelStep,
 	StageResult,
@@ -18,20 +21,24 @@ import type {
 } from "../authoring/types.js";
 import { WorkflowCancelled } from "../authoring/workflow-cancelled.js";
 import type { CallScope } from "./call-identity.js";
+import { runApply } from "./calls/apply-call.js";
 import { runPrompt } from "./calls/prompt-call.js";
+import { openStage } from "./calls/stage-call.js";
 import { runTask } from "./calls/task-call.js";
 import { runToolCall } from "./calls/tool-call.js";
+import { runChildWorkflow } from "./calls/workflow-call.js";
 import { Frontier } from "./graph.js";
 import { createLimiter } from "./limiter.js";
 import { exitStop, isRunStop, WorkflowUsageError } from "./run-stops.js";
 import type { Scope } from "./scope.js";
+import { stopScope } from "./scope-stop.js";
 
 export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
 	const { services } = scope;
 	const ctx: WorkflowContext<I> = {
 		inputs,
 		runId: services.runId,
-		cwd: services.settings.cwd,
+		cwd: scope.place?.cwd ?? services.settings.cwd,
 		runDir: services.paths.runDir,
 		task: ((name: string, options: TaskOptions) => runTask(scope, name, options)) as WorkflowContext<I>["task"],
 		tool: ((
@@ -63,22 +70,30 @@ export function createContext<I>(scope: Scope, inputs: I): WorkflowContext<I> {
 				}) as Promise<string>,
 		},
 		cancel: (reason = "cancelled by the workflow") => {
-			throw new WorkflowCancelled(reason);
+			const stop = new WorkflowCancelled(reason);
+			// In a child workflow it ends the child; the run's own cancel ends as the workflow's run throws.
+			if (scope.frame) scope.frame.stop(stop);
+			throw stop;
 		},
 		exit: (options) => {
-			const stop = exitStop(services.workflow, services.outputs, options);
-			// The run stops now, as a budget would: stages running in other branches are interrupted, not failed.
-			if (stop instanceof RunStop) services.stopRun(stop);
+			const frame = scope.frame;
+			const stop = exitStop(frame?.name ?? services.workflow, frame?.outputs ?? services.outputs, options);
+			// The run (or the child) stops now, as a budget would: stages running in other branches are stopped too.
+			if (stop instanceof RunStop) stopScope(scope, stop);
 			throw stop;
 		},
 		progress: (signature, options) => {
 			try {
 				services.progress.observe(scope.calls.path, signature, options?.limit);
 			} catch (error) {
-				if (error instanceof RunStop) services.stopRun(error);
+				if (error instanceof RunStop) stopScope(scope, error);
 				throw error;
 			}
 		},
+		stage: (name, options) => openStage(scope, name, options ?? {}),
+		apply: (source, options) => runApply(scope, source, options),
+		workflow: ((definition: AnyWorkflowDefinition, options?: ChildWorkflowOptions<unknown>) =>
+			runChildWorkflow(scope, definition, options)) as WorkflowContext<I>["workflow"],
 		chain: (steps, options) => runChain(ctx, services.workflow, steps, options),
 		parallel: ((steps: readonly ParallelStep<I>[], options?: ParallelOptions) =>
 			runParallel(scope, inputs, steps, options)) as WorkflowContext<I>["parallel"],
@@ -145,7 +160,7 @@ async function runParallel<I>(
 		steps.map((step, index) =>
 			limit(async () => {
 				const branch: Scope = {
-					services: scope.services,
+					...scope,
 					frontier: frontiers[index] as Frontier,
 					signal,
 					calls: callScopes[index] as CallScope,

@@ -12,6 +12,7 @@ import { findPending } from "./calls/prompt-board.js";
 import { LeaseRelay } from "./lease-relay.js";
 import { parseAnswer } from "./prompt-answer.js";
 import { stopReply, type WorkflowRun } from "./run-driver.js";
+import { queuedReply, steerForLater } from "./steer-queue.js";
 
 /** Applies a control request and says what happened; throws, changing nothing, when the run cannot take it. */
 export async function controlRun(
@@ -33,10 +34,7 @@ export async function controlRun(
 
 async function controlLive(run: WorkflowRun, request: ControlRequest): Promise<string> {
 	if (request.type === "answer") return run.answer(request.promptId, request.value);
-	if (request.type === "steer") {
-		await run.steer(request.stageId, request.message);
-		return `Delivered to stage "${request.stageId}" of run ${run.runId}.`;
-	}
+	if (request.type === "steer") return run.steer(request.stageId, request.message);
 	if (request.type === "pause") run.pause(request.reason);
 	else run.cancel(request.reason);
 	return stopReply(run.runId, request.type, run.done);
@@ -56,10 +54,13 @@ function controlUnowned(store: RunStore, runId: string, request: ControlRequest)
 			return { type: "node_finished", at, stageId: prompt.id, status: "completed", result: parsed.value };
 		}
 		if (request.type === "steer") {
-			throw new Error(
-				`Run ${runId} is ${status === "running" ? "interrupted" : status}: no stage is running, so nothing was sent. ` +
-					"Resume it with a message instead (/workflow resume <run> <message>).",
-			);
+			if (status === "completed" || status === "skipped" || status === "cancelled") {
+				throw new Error(`Run ${runId} has ended (${status}); nothing was sent.`);
+			}
+			// Kept in the journal: the stage gets it when it starts (or goes on) after a resume.
+			const later = steerForLater(fold, runId, request.stageId, request.message);
+			said = queuedReply(fold, runId, later);
+			return later;
 		}
 		if (request.type === "pause" && (status === "paused" || status === "awaiting_input")) {
 			said = `Run ${runId} is already ${status === "paused" ? "paused" : "stopped, awaiting input"}.`;

@@ -17,6 +17,7 @@ import { RunBreakers } from "./breakers.js";
 import { BudgetExceededError, budgetLimits, RunBudget } from "./budget.js";
 import { CallScope } from "./call-identity.js";
 import { type PendingPrompt, PromptBoard } from "./calls/prompt-board.js";
+import { runWorktree } from "./calls/worktree-call.js";
 import { createContext } from "./context.js";
 import { Frontier, StageIds } from "./graph.js";
 import type { LeaseRelay } from "./lease-relay.js";
@@ -25,7 +26,9 @@ import { ProgressWatch } from "./progress-watch.js";
 import { type RunProgressEvent, RunRecorder } from "./run-recorder.js";
 import type { RunSettings } from "./run-settings.js";
 import { finishedWithError, honestEnd, InvalidOutputsError, type Stopping } from "./run-stops.js";
-import type { RunServices } from "./scope.js";
+import type { RunServices, Scope } from "./scope.js";
+import { queuedReply, steerForLater, undeliverable } from "./steer-queue.js";
+import { keepsWorktrees, removeRunWorktrees, worktreeOptions } from "./worktrees.js";
 
 export type { RunProgressEvent } from "./run-recorder.js";
 
@@ -44,8 +47,9 @@ export interface WorkflowRun {
 	cancel(reason?: string): void;
 	/** Stops the run so it can be resumed: running stages are interrupted, status `paused`. */
 	pause(reason?: string): void;
-	/** Delivers a message to a running stage before its next model call; throws when it is not running. */
-	steer(stageId: string, message: string): Promise<void>;
+	/** Delivers a message to a running stage before its next model call, or keeps it for a stage that has not
+	 * started (delivered when it starts); says which. Throws, sending nothing, for a stage that ended. */
+	steer(stageId: string, message: string): Promise<string>;
 	/** Questions the run waits on now. */
 	pending(): PendingPrompt[];
 	/** Answers a waiting question (the only one when no id is given); throws, changing nothing, when the
@@ -143,6 +147,8 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 			}
 		}),
 		steerable: new Map(),
+		lateSteers: new Map(),
+		openStages: new Set(),
 		completed: [] as StageResult[],
 		record: (event, durable) => recorder.record(event, durable),
 		sync: () => recorder.sync(),
@@ -150,16 +156,23 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		warn: (message) => recorder.warn(message),
 	};
 
-	const steer = async (stageId: string, message: string) => {
+	const steer = async (stageId: string, message: string): Promise<string> => {
 		const deliver = services.steerable.get(stageId);
-		if (!deliver) {
-			const running = [...services.steerable.keys()];
-			throw new Error(
-				`Run ${runId}: stage "${stageId}" is not running (running now: ${running.join(", ") || "none"}); nothing was sent.`,
-			);
+		if (deliver) {
+			await deliver(message);
+			recorder.record({ type: "node_steered", at: new Date().toISOString(), stageId, message }, true);
+			return `Delivered to stage "${stageId}" of run ${runId}.`;
 		}
-		await deliver(message);
-		recorder.record({ type: "node_steered", at: new Date().toISOString(), stageId, message }, true);
+		const node = recorder.fold.node(stageId);
+		if (node?.kind === "task" && node.status === "running") {
+			// Started, its session not yet open: handed over the moment it is.
+			services.lateSteers.set(stageId, [...(services.lateSteers.get(stageId) ?? []), message]);
+			recorder.record({ type: "node_steered", at: new Date().toISOString(), stageId, message }, true);
+			return `Stage "${stageId}" of run ${runId} is starting; the message reaches it as its session opens.`;
+		}
+		const later = steerForLater(recorder.fold, runId, stageId, message);
+		recorder.record(later, true);
+		return queuedReply(recorder.fold, runId, later);
 	};
 	const answer = (promptId: string | undefined, value: unknown) => {
 		const answered = services.prompts.answer(promptId, value);
@@ -193,10 +206,7 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	let done: Promise<RunReport> | undefined;
 	const handleControl = async (request: ControlRequest) => {
 		if (request.type === "answer") return { ok: true, message: answer(request.promptId, request.value) };
-		if (request.type === "steer") {
-			await steer(request.stageId, request.message);
-			return { ok: true, message: `Delivered to stage "${request.stageId}" of run ${runId}.` };
-		}
+		if (request.type === "steer") return { ok: true, message: await steer(request.stageId, request.message) };
 		stop(request.type, request.reason ?? `${request.type === "pause" ? "paused" : "cancelled"} from another process`);
 		return { ok: true, message: await stopReply(runId, request.type, done as Promise<RunReport>) };
 	};
@@ -205,8 +215,16 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 	done = (async (): Promise<RunReport> => {
 		let finished: RunFinishedEvent | RunPausedEvent;
 		try {
-			const scope = { services, frontier: new Frontier(), signal: abort.signal, calls: new CallScope() };
+			const scope: Scope = { services, frontier: new Frontier(), signal: abort.signal, calls: new CallScope() };
+			// A workflow declared with a worktree works in one for the whole run: made (or found) first.
+			const own = worktreeOptions(definition.worktree);
+			if (own) {
+				const worktree = await runWorktree(scope, own);
+				scope.place = { cwd: worktree.cwd, worktree };
+			}
 			const outputs = await definition.run(createContext(scope, options.inputs));
+			// Multi-turn stages the workflow left open are closed: their sessions end with the run.
+			await Promise.all([...services.openStages].map((close) => close()));
 			const problems = checkOutputs(definition.outputs, outputs);
 			if (problems.length > 0) throw new InvalidOutputsError(definition.name, problems);
 			finished = honestEnd(recorder.fold, {
@@ -228,6 +246,19 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 			recorder.warn(
 				`the end of the run could not be journaled: ${error instanceof Error ? error.message : String(error)}`,
 			);
+		}
+		// A run that ended for good removes its worktrees (their patches stay in the artifacts); any other keeps
+		// them for a resume, and status says where they are.
+		const ended = recorder.fold.status();
+		if (ended === "completed" || ended === "skipped" || ended === "cancelled") {
+			for (const lost of undeliverable(recorder.fold, `the run ended ${ended}`)) {
+				recorder.record(lost, true);
+				if (lost.type === "node_undeliverable")
+					recorder.warn(`${lost.reason}; ${lost.messages.length} message(s) undeliverable`);
+			}
+		}
+		if (!keepsWorktrees(ended, settings.keepWorktrees)) {
+			await removeRunWorktrees(recorder.fold, (message) => recorder.warn(message));
 		}
 		stopServing();
 		return recorder.finish();

@@ -8,6 +8,9 @@ import type { StageRetrySettings } from "../stages/stage-session.js";
 
 export const DEFAULT_CONCURRENCY = 4;
 
+/** How deep child workflows may nest: the run's workflow, then up to 4 levels of children. */
+export const DEFAULT_MAX_WORKFLOW_DEPTH = 4;
+
 export interface RunSettingsInput {
 	/** Project directory: stages work here and the run directory is created under it. */
 	cwd: string;
@@ -30,6 +33,10 @@ export interface RunSettingsInput {
 	inputMode?: "wait" | "stop";
 	/** How long a stop waits for a provider that ignores it before its stage is abandoned (default 5 s). */
 	abandonAfterMs?: number;
+	/** How deep child workflows (ctx.workflow) may nest (default 4). */
+	maxWorkflowDepth?: number;
+	/** Keep the run's git worktrees when it ends (they are removed when it completes, is skipped or cancelled). */
+	keepWorktrees?: boolean;
 }
 
 export interface RunSettings {
@@ -43,6 +50,8 @@ export interface RunSettings {
 	uiContext?: ExtensionUIContext;
 	inputMode: "wait" | "stop";
 	abandonAfterMs?: number;
+	maxWorkflowDepth: number;
+	keepWorktrees: boolean;
 }
 
 export function runSettings(input: RunSettingsInput): RunSettings {
@@ -58,5 +67,7 @@ export function runSettings(input: RunSettingsInput): RunSettings {
 		...(input.uiContext ? { uiContext: input.uiContext } : {}),
 		inputMode: input.inputMode ?? "wait",
 		...(input.abandonAfterMs !== undefined ? { abandonAfterMs: input.abandonAfterMs } : {}),
+		maxWorkflowDepth: input.maxWorkflowDepth ?? DEFAULT_MAX_WORKFLOW_DEPTH,
+		keepWorktrees: input.keepWorktrees ?? false,
 	};
 }

@@ -1,12 +1,13 @@
 // What the ctx calls of one run share: the run's services (settings, journal, fold, limiter, ids) and, per
-// scope, the graph frontier, the abort signal and the call identities. Parallel branches get scopes of their own.
+// scope, the graph frontier, the abort signal, the call identities, the child workflow it runs in and where its
+// stages work. Parallel branches, child workflows and multi-turn stages get scopes of their own.
 
 import type { TProperties } from "typebox";
 import type { RunStop } from "../authoring/run-stop.js";
-import type { StageResult } from "../authoring/types.js";
+import type { StageResult, WorkflowBudget } from "../authoring/types.js";
 import type { ModelResolution } from "../stages/model-spec.js";
 import type { StageActivity } from "../stages/stage-session.js";
-import type { JournalEvent } from "../store/events.js";
+import type { JournalEvent, WorktreeRecord } from "../store/events.js";
 import type { RunPaths } from "../store/run-directory.js";
 import type { RunFold } from "../store/run-fold.js";
 import type { RunBreakers } from "./breakers.js";
@@ -50,6 +51,10 @@ export interface RunServices {
 	prompts: PromptBoard;
 	/** Steering handles of the stages running now, by stage id. */
 	steerable: Map<string, (message: string) => Promise<void>>;
+	/** Messages for stages that started but whose session is not open yet, handed over as it opens. */
+	lateSteers: Map<string, string[]>;
+	/** Multi-turn stages open now: each closes its session (the run closes those left open when it ends). */
+	openStages: Set<() => Promise<void>>;
 	/** Completed stages of this process, in completion order (fork sources). */
 	completed: StageResult[];
 	/** Journals an event (durable ones reach the disk before a side effect runs, see FileJournal) and folds it. */
@@ -67,4 +72,33 @@ export interface Scope {
 	signal: AbortSignal;
 	/** Replay identities of the calls made in this scope. */
 	calls: CallScope;
+	/** The node the calls of this scope belong to (a child workflow's, a multi-turn stage's). */
+	within?: string;
+	/** The child workflow this scope runs in (absent: the run's own workflow). */
+	frame?: WorkflowFrame;
+	/** Where the stages of this scope work when they have no worktree of their own (absent: the run's cwd). */
+	place?: StagePlace;
+}
+
+/** A child workflow while it runs: its name and outputs (for ctx.exit), depth, limits, and its own stop. */
+export interface WorkflowFrame {
+	name: string;
+	/** The child's node in the parent's graph. */
+	nodeId: string;
+	/** 1 for a child of the run's workflow, 2 for a grandchild, ... */
+	depth: number;
+	outputs: TProperties;
+	/** The child's own limits (the run's apply too), checked over the nodes within it. */
+	budget?: WorkflowBudget;
+	/** Ends the child (not the run): its calls are stopped, `ctx.workflow` returns how it ended. */
+	stop(stop: RunStop): void;
+	/** How the child is being stopped, once it is. */
+	stopping(): "stop" | "cancel" | undefined;
+	parent?: WorkflowFrame;
+}
+
+/** Where a stage works: its cwd and, in a git worktree, the worktree. */
+export interface StagePlace {
+	cwd: string;
+	worktree?: WorktreeRecord;
 }

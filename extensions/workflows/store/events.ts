@@ -21,9 +21,11 @@ export type RunStatus =
 
 export type NodeStatus = "running" | "waiting" | "completed" | "failed" | "cancelled" | "interrupted";
 
-/** What a node is: a model stage (`ctx.task`), a recorded side effect (`ctx.tool`) or a question to a person
- * (`ctx.ui.*`, or a dialog raised inside a stage). */
-export type NodeKind = "task" | "tool" | "prompt";
+/** What a node is: a model stage (`ctx.task`, or one prompt of a multi-turn stage), a recorded side effect
+ * (`ctx.tool`), a question to a person (`ctx.ui.*`, or a dialog raised inside a stage), a child workflow
+ * (`ctx.workflow`), a multi-turn stage session (`ctx.stage`), a patch applied to the user's tree (`ctx.apply`), or
+ * the run's own git worktree (a workflow's `worktree`). */
+export type NodeKind = "task" | "tool" | "prompt" | "workflow" | "stage" | "apply" | "worktree";
 
 /** The dialogs a human gate can be. */
 export type PromptKind = "input" | "confirm" | "select" | "editor";
@@ -120,6 +122,18 @@ interface NodeStartedBase {
 	consumed?: Record<string, string>;
 	/** Why a recorded node runs again on resume (fingerprint changed, output file missing, ...). */
 	rerun?: string;
+	/** The node it belongs to: a child workflow's node, or the multi-turn stage a prompt is part of. */
+	within?: string;
+}
+
+/** A git worktree a stage (or the whole run) works in, as created: enough to find it again on resume. */
+export interface WorktreeRecord {
+	root: string;
+	repoRoot: string;
+	cwd: string;
+	branch: string;
+	baseCommit: string;
+	link: string[];
 }
 
 export interface TaskStartedEvent extends NodeStartedBase {
@@ -133,6 +147,8 @@ export interface TaskStartedEvent extends NodeStartedBase {
 	outputStamp?: string;
 	/** Which of the stage's models this attempt uses: 0 its model, 1 its first fallback, ... */
 	attempt?: number;
+	/** The stage's own worktree (`worktree: true`): where it goes, then (journaled again once made) all of it. */
+	worktree?: WorktreeRecord | { root: string; branch: string };
 }
 
 export interface ToolStartedEvent extends NodeStartedBase {
@@ -149,7 +165,44 @@ export interface PromptStartedEvent extends NodeStartedBase {
 	stage?: string;
 }
 
-export type NodeStartedEvent = TaskStartedEvent | ToolStartedEvent | PromptStartedEvent;
+export interface WorkflowStartedEvent extends NodeStartedBase {
+	kind: "workflow";
+	/** The child workflow's name. */
+	workflow: string;
+	inputs: unknown;
+}
+
+export interface StageSessionStartedEvent extends NodeStartedBase {
+	kind: "stage";
+	model: string;
+	/** The transcript every prompt of the session continues. */
+	sessionFile: string;
+}
+
+export interface ApplyStartedEvent extends NodeStartedBase {
+	kind: "apply";
+	/** The patch file, and the change it holds. */
+	patch: string;
+	files: number;
+	insertions: number;
+	deletions: number;
+}
+
+export interface WorktreeStartedEvent extends NodeStartedBase {
+	kind: "worktree";
+	root: string;
+	branch: string;
+	base: string;
+}
+
+export type NodeStartedEvent =
+	| TaskStartedEvent
+	| ToolStartedEvent
+	| PromptStartedEvent
+	| WorkflowStartedEvent
+	| StageSessionStartedEvent
+	| ApplyStartedEvent
+	| WorktreeStartedEvent;
 
 /** The outcome of a `ctx.tool` call: its JSON value, or the failure with what a command printed. */
 export type ToolOutcome = ToolCallResult<unknown>;
@@ -206,6 +259,25 @@ export interface NodeSteeredEvent {
 	message: string;
 }
 
+/** A message for a stage that had not started yet: kept until the stage starts (then delivered in its first
+ * prompt), or reported undeliverable when it never can be. */
+export interface NodeQueuedEvent {
+	type: "node_queued";
+	at: string;
+	/** The stage's id, as the workflow will give it (its name, or `name-2`, ...). */
+	stageId: string;
+	message: string;
+}
+
+/** Queued messages that can never reach their stage (it was skipped, or the run ended before it started). */
+export interface NodeUndeliverableEvent {
+	type: "node_undeliverable";
+	at: string;
+	stageId: string;
+	messages: string[];
+	reason: string;
+}
+
 /** Something went wrong that did not stop the run (a report that could not be written, a heartbeat, ...). */
 export interface WarningEvent {
 	type: "warning";
@@ -224,5 +296,7 @@ export type JournalEvent =
 	| NodeAttemptEvent
 	| NodeReplayedEvent
 	| NodeSteeredEvent
+	| NodeQueuedEvent
+	| NodeUndeliverableEvent
 	| WarningEvent;
 export type JournalLine = JournalHeader | JournalEvent;

@@ -1,7 +1,8 @@
 // Renders report.md: the human-readable receipt of a run (status, cost, stages, graph, outputs, errors).
 
-import { renderGraph } from "./graph-text.js";
-import type { RunReport } from "./report.js";
+import { renderMermaid } from "./graph-mermaid.js";
+import type { GraphNode } from "./graph-text.js";
+import type { RunReport, StageReport } from "./report.js";
 
 export function renderReportMarkdown(report: RunReport): string {
 	const lines: string[] = [`# Workflow run ${report.runId}: ${report.workflow}`, ""];
@@ -45,7 +46,7 @@ export function renderReportMarkdown(report: RunReport): string {
 		);
 	}
 	if (report.stages.length > 0) {
-		lines.push("", "## Graph", "", "```", ...renderGraph(report.stages), "```");
+		lines.push("", "## Graph", "", "```mermaid", ...renderMermaid(stageGraphNodes(report.stages)), "```");
 	}
 	if (report.outputs) {
 		lines.push("", "## Outputs", "", "```json", JSON.stringify(report.outputs, null, 2), "```");
@@ -57,6 +58,20 @@ export function renderReportMarkdown(report: RunReport): string {
 		lines.push("", "## Errors", "", ...report.errors.map((error) => `- ${error}`));
 	}
 	return `${lines.join("\n")}\n`;
+}
+
+/** A run's stages as graph nodes (renderGraph, renderMermaid): the models each tried, its duration as the label.
+ * NOTE: the `within` in the type lets this read a nested stage's enclosing node before StageReport declares it. */
+export function stageGraphNodes(stages: ReadonlyArray<StageReport & { within?: string }>): GraphNode[] {
+	return stages.map((stage) => {
+		const node: GraphNode = { id: stage.id, kind: stage.kind, status: stage.status, parents: stage.parents };
+		if (stage.within !== undefined) node.within = stage.within;
+		const models = new Set(stage.attempts.map((attempt) => attempt.model).filter((model) => model));
+		if (models.size > 1) node.attempts = models.size;
+		if (stage.replayed) node.replayed = true;
+		if (stage.durationMs !== undefined) node.label = formatDuration(stage.durationMs);
+		return node;
+	});
 }
 
 /** `850ms`, `12.3s`, `1m59s`, `2h05m`: rounded once, at the unit shown, so no field ever reads 60. */

@@ -1,6 +1,7 @@
 // Builds report.json (schema version 1, see DESIGN.md) from the run's fold, so a missing or stale report
 // never loses a run, and writes it (atomically) together with report.md.
 
+import { existsSync } from "node:fs";
 import { isAbsolute, relative } from "node:path";
 import type { StageAttempt as ResultAttempt, Usage, WorkflowBudget } from "../authoring/types.js";
 import { writeAtomically } from "./atomic-write.js";
@@ -31,6 +32,11 @@ export interface StageReport {
 	replayed: boolean;
 	/** Why a resumed run ran this recorded stage again (its definition changed, output deleted, ...). */
 	rerun?: string;
+	/** The node it belongs to: a child workflow's node, or the multi-turn stage a prompt is part of. */
+	within?: string;
+	/** A stage in a git worktree: its change (the `.patch` artifact, files, +/-) and where the worktree is. */
+	change?: { patch: string; files: number; insertions: number; deletions: number };
+	worktree?: { root: string; branch: string };
 }
 
 export interface PromptReport {
@@ -67,6 +73,17 @@ export interface RunReport {
 	stopping?: { mode: "pause" | "cancel" | "stop"; reason: string; status?: RunStatus };
 	/** The limits in force and what the run spent against them (runs journaled before budgets had none). */
 	budget?: { limits: WorkflowBudget; spent: Spend };
+	/** Messages for stages that have not started yet, by stage. */
+	queued?: Array<{ stage: string; messages: string[] }>;
+	/** Messages that can never reach their stage (it never started before the run ended), and why. */
+	undeliverable?: Array<{ stage: string; messages: string[]; reason: string }>;
+	/** The run's git worktrees still on disk (kept: the run is not over, failed, or was asked to keep them). */
+	worktrees?: Array<{ node: string; root: string; branch: string }>;
+}
+
+interface Counts {
+	insertions: number;
+	deletions: number;
 }
 
 /** The report of a run as its fold has it. Paths inside the run directory become relative to it. */
@@ -91,18 +108,27 @@ export function buildReport(fold: RunFold, runDir: string, artifacts: readonly s
 			attempts: node.attempts.map((attempt) => ({ ...attempt, model: attempt.model ?? "" })),
 			usage: node.usage,
 			replayed: node.replayed,
+			...(node.within ? { within: node.within } : {}),
 		};
-		if (started.kind === "task") {
+		if (started.kind === "task" || started.kind === "stage") {
 			stage.model = started.model;
 			stage.sessionFile = show(started.sessionFile);
 		}
+		if (started.kind === "task" && started.worktree) stage.worktree = started.worktree;
+		if (started.kind === "worktree") stage.worktree = { root: started.root, branch: started.branch };
 		if (node.durationMs !== undefined) stage.durationMs = node.durationMs;
 		if (node.error !== undefined && node.status !== "completed" && node.status !== "interrupted")
 			stage.error = node.error;
 		if (node.rerun) stage.rerun = node.rerun;
-		const result = node.result as { model?: string; outputPath?: string } | undefined;
+		const result = node.result as
+			| { model?: string; outputPath?: string; change?: { patchFile: string; files: unknown[] } & Counts }
+			| undefined;
 		if (node.kind === "task" && node.status === "completed" && result) {
 			if (result.model) stage.model = result.model;
+			if (result.change) {
+				const { patchFile, files, insertions, deletions } = result.change;
+				stage.change = { patch: show(patchFile), files: files.length, insertions, deletions };
+			}
 			if (result.outputPath) {
 				stage.output = show(result.outputPath);
 				if (!listed.has(stage.output)) {
@@ -135,6 +161,12 @@ export function buildReport(fold: RunFold, runDir: string, artifacts: readonly s
 		errors: [...run.errors],
 		warnings: [...run.warnings],
 	};
+	const queued = [...fold.queuedStages()].map(([stage, messages]) => ({ stage, messages: [...messages] }));
+	if (queued.length > 0) report.queued = queued;
+	const lost = [...fold.undeliverable()].map(([stage, entry]) => ({ stage, ...entry }));
+	if (lost.length > 0) report.undeliverable = lost;
+	const worktrees = keptWorktrees(fold);
+	if (worktrees.length > 0) report.worktrees = worktrees;
 	if (run.reason) report.reason = run.reason;
 	if (run.outputs) report.outputs = run.outputs;
 	if (run.stopping) report.stopping = run.stopping;
@@ -144,6 +176,24 @@ export function buildReport(fold: RunFold, runDir: string, artifacts: readonly s
 		report.durationMs = Date.parse(run.endedAt) - Date.parse(run.startedAt);
 	}
 	return report;
+}
+
+/** The worktrees the journal recorded (a stage's own, the run's) that are still on disk. */
+function keptWorktrees(fold: RunFold): Array<{ node: string; root: string; branch: string }> {
+	const kept: Array<{ node: string; root: string; branch: string }> = [];
+	for (const node of fold.nodes()) {
+		const started = node.started;
+		const made =
+			started.kind === "task"
+				? started.worktree
+				: started.kind === "worktree" && node.status === "completed"
+					? (node.result as { root: string; branch: string } | undefined)
+					: undefined;
+		if (made && existsSync(made.root) && !kept.some((entry) => entry.root === made.root)) {
+			kept.push({ node: node.id, root: made.root, branch: made.branch });
+		}
+	}
+	return kept;
 }
 
 /** The report of a run whose owner is gone while it was running: interrupted, and resumable; or, when a stop was

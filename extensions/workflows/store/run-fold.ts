@@ -2,8 +2,10 @@
 // event at a time as events are journaled (and to a whole journal when a run is read), and everything else
 // reads it: replay decisions, report.json, pending questions, status and the live view.
 //
-// Usage is cumulative per transcript (a continued stage reports its whole transcript), so each attempt keeps
-// its latest figure and a node's spend is the sum over its attempts; run totals move by the difference.
+// Usage is cumulative per node and transcript (a continued stage reports its whole transcript; the prompts of a
+// multi-turn stage share one, each reporting its own part), so each attempt keeps its latest figure and a node's
+// spend is the sum over its attempts; run totals move by the difference. Messages queued for stages that have
+// not started are kept here until their stage starts (then they are its steers) or are reported undeliverable.
 
 import type { Usage, WorkflowBudget } from "../authoring/types.js";
 import { addUsage, zeroUsage } from "../authoring/usage.js";
@@ -64,9 +66,11 @@ export interface NodeState {
 	/** The result came from the journal of an earlier process in the latest part of the run. */
 	replayed: boolean;
 	rerun?: string;
-	/** Messages steered to the node during its last attempt. */
+	/** Messages steered to the node during its last attempt (queued ones included, once it started). */
 	steers: string[];
 	usage: Usage;
+	/** The node it belongs to (a child workflow's node, the multi-turn stage of a prompt). */
+	within?: string;
 }
 
 export interface RunState {
@@ -97,6 +101,10 @@ export class RunFold {
 	/** Latest usage of each transcript (or of the node, for nodes without one). */
 	private readonly transcriptUsage = new Map<string, Usage>();
 	private stages = 0;
+	/** Messages for stages that have not started, by stage id. */
+	private readonly queue = new Map<string, string[]>();
+	/** Messages reported undeliverable, by stage id. */
+	private readonly lost = new Map<string, { messages: string[]; reason: string }>();
 	/** Driven time: closed parts of the run, and when the open part began. */
 	private drivenMs = 0;
 	private openedAt: number | undefined;
@@ -155,6 +163,45 @@ export class RunFold {
 			});
 		}
 		return waiting;
+	}
+
+	/** Messages queued for a stage that has not started yet. */
+	queued(stageId: string): readonly string[] {
+		return this.queue.get(stageId) ?? [];
+	}
+
+	/** Every stage with queued messages. */
+	queuedStages(): IterableIterator<[string, string[]]> {
+		return this.queue.entries();
+	}
+
+	/** Messages that can never reach their stage, and why. */
+	undeliverable(): IterableIterator<[string, { messages: string[]; reason: string }]> {
+		return this.lost.entries();
+	}
+
+	/** Whether a node lies within another one (a child workflow's, or a stage session's), at any depth. */
+	isWithin(node: NodeState, ancestor: string): boolean {
+		let at = node.within;
+		for (let hops = 0; at !== undefined && hops < 100; hops++) {
+			if (at === ancestor) return true;
+			at = this.nodesById.get(at)?.within;
+		}
+		return false;
+	}
+
+	/** What the nodes within a node (a child workflow) spent, in the units of a budget's limits. */
+	spentWithin(ancestor: string): Omit<Spend, "durationMs"> {
+		const spend = { stages: 0, turns: 0, toolCalls: 0, tokens: 0, costUsd: 0 };
+		for (const node of this.nodesById.values()) {
+			if (!this.isWithin(node, ancestor)) continue;
+			if (this.countsAsStage(node.kind, node.within)) spend.stages++;
+			spend.turns += node.usage.turns;
+			spend.toolCalls += node.usage.toolCalls;
+			spend.tokens += node.usage.totalTokens;
+			spend.costUsd += node.usage.cost;
+		}
+		return spend;
 	}
 
 	/** Model stages the run has started (each node once, however often it ran). */
@@ -269,7 +316,8 @@ export class RunFold {
 					...(event.kind ? { kind: event.kind } : {}),
 					...(usage ? { usage } : {}),
 				});
-				if (usage) this.spend(node, usage, started.kind === "task" ? started.sessionFile : node.id);
+				if (usage)
+					this.spend(node, usage, started.kind === "task" ? `${node.id}\n${started.sessionFile}` : node.id);
 				if (event.status === "failed" && !event.handled) {
 					run.errors.push(`Workflow "${run.header.workflow}", stage "${node.id}": ${event.error ?? "failed"}`);
 				}
@@ -286,7 +334,8 @@ export class RunFold {
 					...(event.skipped ? { skipped: true } : {}),
 					...(event.usage ? { usage: event.usage } : {}),
 				});
-				if (event.usage) this.spend(node, event.usage, event.sessionFile ?? `${node.id}#${node.attempts.length}`);
+				if (event.usage)
+					this.spend(node, event.usage, `${node.id}\n${event.sessionFile ?? `#${node.attempts.length}`}`);
 				return;
 			}
 			case "node_replayed": {
@@ -296,6 +345,13 @@ export class RunFold {
 			}
 			case "node_steered":
 				this.nodesById.get(event.stageId)?.steers.push(event.message);
+				return;
+			case "node_queued":
+				this.queue.set(event.stageId, [...this.queued(event.stageId), event.message]);
+				return;
+			case "node_undeliverable":
+				this.queue.delete(event.stageId);
+				this.lost.set(event.stageId, { messages: event.messages, reason: event.reason });
 				return;
 		}
 	}
@@ -311,7 +367,7 @@ export class RunFold {
 	private start(event: NodeStartedEvent): void {
 		let node = this.nodesById.get(event.stageId);
 		if (!node) {
-			if (event.kind === "task") this.stages++;
+			if (this.countsAsStage(event.kind, event.within)) this.stages++;
 			node = {
 				id: event.stageId,
 				key: event.key,
@@ -326,9 +382,13 @@ export class RunFold {
 				replayed: false,
 				steers: [],
 				usage: zeroUsage(),
+				...(event.within ? { within: event.within } : {}),
 			};
 			this.nodesById.set(event.stageId, node);
 		}
+		// Messages queued before the stage started are its steers now: handed over in its first prompt.
+		const queued = this.queue.get(event.stageId);
+		this.queue.delete(event.stageId);
 		this.nodesByKey.set(event.key, node);
 		node.key = event.key;
 		node.status = event.kind === "prompt" ? "waiting" : "running";
@@ -337,13 +397,19 @@ export class RunFold {
 		node.consumed = event.consumed;
 		node.started = event;
 		node.replayed = false;
-		node.steers = [];
+		node.steers = queued ? [...queued] : [];
 		node.result = undefined;
 		node.error = undefined;
 		node.handled = undefined;
 		if (event.rerun) node.rerun = event.rerun;
 		if (event.kind === "task" && !node.sessionFiles.includes(event.sessionFile))
 			node.sessionFiles.push(event.sessionFile);
+	}
+
+	/** A model stage counts once: a task (not a prompt of a multi-turn stage, which counts as one) or a stage session. */
+	private countsAsStage(kind: NodeKind, within: string | undefined): boolean {
+		if (kind === "stage") return true;
+		return kind === "task" && (within === undefined || this.nodesById.get(within)?.kind !== "stage");
 	}
 
 	/** A node's usage event is cumulative for its transcript (`key`): totals move by the difference. */

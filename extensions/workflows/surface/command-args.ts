@@ -1,4 +1,4 @@
-// Parses `/workflow` arguments: words with "double" or 'single' quotes, `--budget <limits>`, and `run` inputs
+// Parses `/workflow` arguments: words with "double" or 'single' quotes, `--budget <limits>`, flags, and `run` inputs
 // given as key=value pairs (values parsed as JSON when they parse, else kept as strings) or one JSON object.
 
 import { parseBudgetText } from "../authoring/budget-spec.js";
@@ -89,4 +89,11 @@ export function takeBudget(text: string): TakenBudget {
 	const after = text.slice(match.index + match[0].length).trimStart();
 	const rest = before && after ? `${before} ${after}` : before || after;
 	return { ok: true, budget: parsed.budget, rest };
+}
+
+/** Takes a bare flag (`--keep-worktrees`) out of the arguments: whether it was there, and the text without it. */
+export function takeFlag(text: string, flag: string): { present: boolean; rest: string } {
+	const pattern = new RegExp(`(^|\\s)${flag.replace(/[-]/g, "\\-")}(?=\\s|$)`);
+	if (!pattern.test(text)) return { present: false, rest: text };
+	return { present: true, rest: text.replace(pattern, " ").replace(/\s+/g, " ").trim() };
 }

@@ -5,7 +5,7 @@ import { answerHint } from "../engine/prompt-answer.js";
 import type { PromptKind } from "../store/events.js";
 import { renderGraph } from "../store/graph-text.js";
 import type { RunReport } from "../store/report.js";
-import { formatCost, formatDuration } from "../store/report-markdown.js";
+import { formatCost, formatDuration, stageGraphNodes } from "../store/report-markdown.js";
 import { runPaths } from "../store/run-directory.js";
 import type { CatalogEntry } from "./catalog.js";
 
@@ -22,7 +22,11 @@ export function formatWorkflowList(entries: readonly CatalogEntry[]): string {
 export function formatRunLine(report: RunReport): string {
 	const duration = report.durationMs === undefined ? "" : ` ${formatDuration(report.durationMs)}`;
 	const warnings = report.warnings.length > 0 ? `  ${plural(report.warnings.length, "warning")}` : "";
-	return `${report.runId}  ${report.workflow}  ${report.status}  ${report.stages.length} stages  ${formatCost(report.usage.cost)}${duration}  started ${report.startedAt}${warnings}`;
+	// Worktrees kept on disk are said where they are, so nobody has to look for them.
+	const kept = (report.worktrees ?? []).map(
+		(entry) => `\n  worktree of ${entry.node}: ${entry.root} (branch ${entry.branch})`,
+	);
+	return `${report.runId}  ${report.workflow}  ${report.status}  ${report.stages.length} stages  ${formatCost(report.usage.cost)}${duration}  started ${report.startedAt}${warnings}${kept.join("")}`;
 }
 
 /** One line per run for `status`; a run that cannot be read says why. */
@@ -39,7 +43,7 @@ export function formatRunList(
 
 /** Bounds on what a view of one run says (status, show, the completion message): they reach the model's
  * context, so long outputs, many stages or errors are cut, and the cut says where the whole is. */
-const LIMITS = { stages: 50, text: 2_000, item: 500, items: 10 };
+const LIMITS = { stages: 50, graphLines: 40, text: 2_000, item: 500, items: 10 };
 
 /** Spend against each limit the run has, e.g. `stages 3/200  tokens 12.0k/500k  cost $0.0100/$2.0000`. */
 export function formatBudget(budget: RunReport["budget"]): string | undefined {
@@ -73,8 +77,11 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 	for (const stage of report.stages.slice(0, LIMITS.stages)) {
 		const duration = stage.durationMs === undefined ? "-" : formatDuration(stage.durationMs);
 		const error = stage.error ? `  error: ${bounded(stage.error, LIMITS.item, reportPath)}` : "";
+		const change = stage.change
+			? `  change: ${plural(stage.change.files, "file")} +${stage.change.insertions} -${stage.change.deletions} (${stage.change.patch})`
+			: "";
 		lines.push(
-			`  ${stage.id}  ${stage.status}${stage.replayed ? " (replayed)" : ""}  ${stage.model ?? (stage.kind === "tool" ? "tool" : "-")}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${error}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`,
+			`  ${stage.id}  ${stage.status}${stage.replayed ? " (replayed)" : ""}  ${stage.model ?? (stage.kind === "task" ? "-" : stage.kind)}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${change}${error}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`,
 		);
 		// The models a stage moved on from, or skipped, before the one shown.
 		const tried = stage.attempts.filter((attempt) => !attempt.ok && attempt.model && attempt.model !== stage.model);
@@ -87,8 +94,24 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 	}
 	const hidden = report.stages.length - LIMITS.stages;
 	if (hidden > 0) lines.push(`  ... ${plural(hidden, "more stage")}: see ${reportPath}`);
-	else if (report.stages.length > 0)
-		lines.push("", "graph:", ...renderGraph(report.stages).map((line) => `  ${line}`));
+	// The graph collapses its finished groups, so even a large run draws in a screenful.
+	if (report.stages.length > 0) {
+		const graph = renderGraph(stageGraphNodes(report.stages));
+		const more = graph.length - LIMITS.graphLines;
+		lines.push("", "graph:", ...graph.slice(0, LIMITS.graphLines).map((line) => `  ${line}`));
+		if (more > 0) lines.push(`  ... ${plural(more, "more line")}: see ${reportPath.replace(/json$/, "md")}`);
+	}
+	if (report.worktrees) {
+		lines.push(
+			"",
+			"worktrees (kept):",
+			...report.worktrees.map((entry) => `  ${entry.node}: ${entry.root} (branch ${entry.branch})`),
+		);
+	}
+	const queued = (report.queued ?? []).map((entry) => `${entry.stage}: ${entry.messages.join(" | ")}`);
+	lines.push(...listed("messages queued for stages not started", queued, reportPath));
+	const lost = (report.undeliverable ?? []).map((entry) => `${entry.reason}: ${entry.messages.join(" | ")}`);
+	lines.push(...listed("undeliverable messages", lost, reportPath));
 	if (report.outputs) lines.push("", `outputs: ${bounded(JSON.stringify(report.outputs), LIMITS.text, reportPath)}`);
 	lines.push(...listed("errors", report.errors, reportPath), ...listed("warnings", report.warnings, reportPath));
 	const waiting = report.prompts.filter((prompt) => prompt.answer === undefined);

@@ -5,7 +5,7 @@
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
 import { checkInputs } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
-import { parseInputs, splitWords, takeBudget } from "./command-args.js";
+import { parseInputs, splitWords, takeBudget, takeFlag } from "./command-args.js";
 import { formatRunDetails, formatRunLine, formatRunList, formatWorkflowList } from "./format.js";
 import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";
 import { runManager } from "./run-manager.js";
@@ -13,12 +13,12 @@ import { printHeadless, type WorkflowService } from "./workflow-service.js";
 
 const SUBCOMMANDS = {
 	list: "List the workflows (default)",
-	run: "run <name> [--budget cost=2,tokens=500k,...] [key=value ... | JSON]: start a workflow",
+	run: "run <name> [--budget cost=2,tokens=500k,...] [--keep-worktrees] [key=value ... | JSON]: start a workflow",
 	status: "status [run]: all runs, or one",
 	show: "show <run>: stages, models, durations, cost and the graph",
 	pause: "pause <run>: no new stages; running ones are interrupted and resume later",
 	resume:
-		"resume <run> [--budget ...] [message]: continue a paused, interrupted or blocked run; finished stages are not run again",
+		"resume <run> [--budget ...] [--keep-worktrees] [message]: continue a paused, interrupted or blocked run; finished stages are not run again",
 	steer: "steer <run> <stage> <message>: tell a running stage something before its next model call",
 	answer: "answer <run> [prompt] [value]: answer a question of a run (no value: open the dialog)",
 	cancel: "cancel <run>: stop a run for good",
@@ -94,7 +94,8 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 		case "answer":
 			return answerCommand(rest, ctx, service);
 		case "resume": {
-			const taken = takeBudget(rest);
+			const keep = takeFlag(rest, "--keep-worktrees");
+			const taken = takeBudget(keep.rest);
 			if (!taken.ok) throw new Error(`resume: ${taken.error}; nothing was resumed.`);
 			const [run] = splitWords(taken.rest);
 			if (!run)
@@ -103,7 +104,10 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 				);
 			const runId = runManager().resolve(ctx.cwd, run);
 			const message = taken.rest.slice(taken.rest.indexOf(run) + run.length).trim() || undefined;
-			await service.resume(runId, message, ctx, "user", taken.budget);
+			await service.resume(runId, message, ctx, "user", {
+				...(taken.budget ? { budget: taken.budget } : {}),
+				...(keep.present ? { keepWorktrees: true } : {}),
+			});
 			if (ctx.hasUI) report(ctx, `Resumed run ${runId}.`);
 			return;
 		}
@@ -147,8 +151,9 @@ function unquote(text: string): string {
 }
 
 async function runCommand(args: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
-	const taken = takeBudget(args);
-	const [name] = splitWords(taken.ok ? taken.rest : args);
+	const keep = takeFlag(args, "--keep-worktrees");
+	const taken = takeBudget(keep.rest);
+	const [name] = splitWords(taken.ok ? taken.rest : keep.rest);
 	if (!name) throw new Error("run needs a workflow name: /workflow run <name> [--budget ...] [key=value ... | JSON]");
 	if (!taken.ok) throw new Error(`Workflow "${name}": ${taken.error}; nothing was started.`);
 	const rest = taken.rest;
@@ -175,6 +180,7 @@ async function runCommand(args: string, ctx: ExtensionCommandContext, service: W
 	const { managed } = await service.start(definition, inputs, ctx, "user", {
 		workflowFile: file,
 		...(taken.budget ? { budget: taken.budget } : {}),
+		...(keep.present ? { keepWorktrees: true } : {}),
 	});
 	if (ctx.hasUI) report(ctx, `Started workflow "${name}" as run ${managed.run.runId}.`);
 }

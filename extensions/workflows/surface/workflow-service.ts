@@ -152,7 +152,13 @@ export class WorkflowService {
 		inputs: unknown,
 		ctx: ExtensionContext,
 		startedBy: ManagedRun["startedBy"],
-		source: { workflowFile?: string; spec?: unknown; budget?: WorkflowBudget; models?: readonly KnownModel[] } = {},
+		source: {
+			workflowFile?: string;
+			spec?: unknown;
+			budget?: WorkflowBudget;
+			models?: readonly KnownModel[];
+			keepWorktrees?: boolean;
+		} = {},
 	): Promise<StartedRun> {
 		const managed = runManager().start(definition, inputs, { ...this.runOptions(ctx), ...source }, startedBy);
 		return this.follow(managed, ctx);
@@ -164,10 +170,17 @@ export class WorkflowService {
 		message: string | undefined,
 		ctx: ExtensionContext,
 		startedBy: ManagedRun["startedBy"],
-		budget?: WorkflowBudget,
+		extra: { budget?: WorkflowBudget; keepWorktrees?: boolean } = {},
 	): Promise<StartedRun> {
 		const definition = await this.definitionForResume(runId, ctx);
-		const options = { ...this.runOptions(ctx), runId, message, ...(budget ? { budget } : {}) };
+		const { budget, keepWorktrees } = extra;
+		const options = {
+			...this.runOptions(ctx),
+			runId,
+			message,
+			...(budget ? { budget } : {}),
+			...(keepWorktrees ? { keepWorktrees } : {}),
+		};
 		const managed = runManager().resume(definition, options, startedBy);
 		return this.follow(managed, ctx);
 	}

@@ -134,7 +134,8 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 					}
 					case "resume": {
 						const runId = runManager().resolve(ctx.cwd, required(params.run, "run", "resume"));
-						const started = await service.resume(runId, params.message, ctx, "model", budgetParam(params.budget));
+						const budget = budgetParam(params.budget);
+						const started = await service.resume(runId, params.message, ctx, "model", budget ? { budget } : {});
 						return startedText(started, "resume", "Resumed", ctx.cwd);
 					}
 					case "pause":

@@ -7,6 +7,7 @@
 import { StageError } from "../../authoring/stage-error.js";
 import type { NodeFinishedEvent, NodeKind, NodeStartedEvent } from "../../store/events.js";
 import type { NodeState } from "../../store/run-fold.js";
+import { checkFrameBudgets } from "../child-budget.js";
 import type { Scope } from "../scope.js";
 
 /** Who the node is: known before anything about the call is checked. */
@@ -57,6 +58,10 @@ export interface NodeCall<K extends NodeKind, Ready extends Prepared, P> {
 	name: string;
 	/** Model stages wait for one of the run-wide slots before they start. */
 	usesSlot?: boolean;
+	/** What its node id is made from, when not its name (a multi-turn stage's prompts: `impl/1`, `impl/2`). */
+	idName?: string;
+	/** A new node of this call counts against the budget's `maxStages` (a model stage, a stage session). */
+	countsAsStage?: boolean;
 	/** Its work has effects outside the run (ctx.tool): its start reaches the disk before the work begins, so
 	 * even a power loss cannot hide that it may have happened. */
 	sideEffects?: boolean;
@@ -80,7 +85,7 @@ export async function callNode<K extends NodeKind, Ready extends Prepared, P>(
 	const key = scope.calls.next(call.kind, call.name);
 	const previous = services.fold.byKey(key);
 	const recorded = previous?.kind === call.kind ? previous : undefined;
-	const id = recorded?.id ?? services.ids.next(call.name);
+	const id = recorded?.id ?? services.ids.next(call.idName ?? call.name);
 	const node: NodeRef = { id, key, kind: call.kind, name: call.name, parents: scope.frontier.take(), recorded };
 	const fail = (reason: string, stopped = false) => new StageError(services.workflow, id, reason, stopped);
 	// A node joins the graph (and the next call's parents) once the journal knows it.
@@ -109,7 +114,11 @@ export async function callNode<K extends NodeKind, Ready extends Prepared, P>(
 		}
 		const go = async () => {
 			if (scope.signal.aborted) throw fail("not started: the run was stopped", true);
-			if (!plan.free) services.budget.checkStart(id, call.kind === "task" && !recorded);
+			if (!plan.free) {
+				const newStage = call.countsAsStage === true && !recorded;
+				services.budget.checkStart(id, newStage);
+				checkFrameBudgets(scope, id, newStage);
+			}
 			inGraph = true;
 			if (!plan.alreadyStarted) {
 				journalStart(scope, node, ready, call.start(node, ready, plan.detail), plan.rerun);
@@ -157,6 +166,7 @@ export function journalStart<K extends NodeKind>(
 			kind: node.kind,
 			name: node.name,
 			parents: node.parents,
+			...(scope.within ? { within: scope.within } : {}),
 			fingerprint: ready.fingerprint,
 			...(ready.consumed && Object.keys(ready.consumed).length > 0 ? { consumed: ready.consumed } : {}),
 			...(rerun ? { rerun } : {}),

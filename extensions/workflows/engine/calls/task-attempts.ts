@@ -5,14 +5,18 @@
 // failure ends the stage. A stage ended failed feeds the run's circuit breakers, and the live spend of every
 // attempt feeds the run's budget, so a limit stops the stages that are running, not only the next one.
 
-import type { StageAttempt, StageResult, TaskOptions } from "../../authoring/types.js";
+import { existsSync } from "node:fs";
+import type { StageAttempt, StageChange, StageResult, TaskOptions } from "../../authoring/types.js";
 import { addUsage, zeroUsage } from "../../authoring/usage.js";
 import { advancesToFallback, type FailureKind, refusesProvider } from "../../stages/failure-kind.js";
 import { resolveModelSpec } from "../../stages/model-spec.js";
 import { runStageSession, type StageSessionOutcome } from "../../stages/stage-session.js";
+import type { WorktreeRecord } from "../../store/events.js";
 import { BudgetExceededError } from "../budget.js";
 import { CallScope } from "../call-identity.js";
+import { checkFrameLive } from "../child-budget.js";
 import type { Scope } from "../scope.js";
+import { scopeStopping } from "../scope-stop.js";
 import { outputStamp, writeStageOutput } from "../stage/output-file.js";
 import type { ModelChoice } from "../stage/prepare.js";
 import { stageHeader } from "../stage/prompt.js";
@@ -23,6 +27,7 @@ import {
 	StageGuard,
 } from "../stage/stage-guard.js";
 import { StructuredResult, SUBMIT_TOOL } from "../stage/structured-result.js";
+import { ensureWorktree, inWorktree, saveChange } from "../worktrees.js";
 import { journalStart, type NodeOutcome, type NodeRef, now } from "./protocol.js";
 import { stageDialogs } from "./stage-dialogs.js";
 import {
@@ -51,13 +56,31 @@ export async function runTaskAttempts(
 	const { services } = scope;
 	const startedAt = Date.now();
 	const elapsed = () => Date.now() - startedAt;
+	const placed = await stagePlace(scope, node, stage, plan);
+	if (!placed.ok) return { status: "failed", error: placed.error, durationMs: elapsed() };
+	const { place } = placed;
+	// The worktree made now is journaled with the stage's start, so a resume works on in it.
+	if (place.made) {
+		plan = { ...plan, worktree: place.made };
+		journalStart<"task">(scope, node, stage, taskStart(stage, plan));
+	}
 	if (plan.finished) {
 		const attempt = {
 			model: stage.models[plan.attempt]?.label ?? stage.model.label,
 			ok: true,
 			usage: plan.finished.usage,
 		};
-		return completed(scope, node, stage, plan, options, { ok: true, text: plan.finished.text }, [attempt], elapsed());
+		return completed(
+			scope,
+			node,
+			stage,
+			plan,
+			place,
+			options,
+			{ ok: true, text: plan.finished.text },
+			[attempt],
+			elapsed(),
+		);
 	}
 	const structured = options.schema ? new StructuredResult(options.schema) : undefined;
 	let steer: ((message: string) => Promise<void>) | undefined;
@@ -72,6 +95,7 @@ export async function runTaskAttempts(
 		onSpend: (usage) => {
 			const reason = services.budget.onLive(node.id, usage);
 			if (reason) services.stopRun(new BudgetExceededError(reason));
+			else if (scope.frame) checkFrameLive(scope, node.id, usage);
 		},
 		steer: (message) => {
 			steer?.(message).catch((error: unknown) => {
@@ -112,13 +136,14 @@ export async function runTaskAttempts(
 				sessionFile = attemptFile(scope, node.id, services.fold.node(node.id));
 				continued = false;
 				const detail: TaskPlan = { ...plan, attempt: index, sessionFile, continued: false };
-				journalStart(scope, node, stage, taskStart(stage, detail));
+				journalStart<"task">(scope, node, stage, taskStart(stage, detail));
 				journaled = index;
 				guard.nextAttempt();
 				structured?.reset();
 			}
 			const outcome = await runSession(scope, node, stage, choice, {
 				plan: { ...plan, sessionFile, continued },
+				place,
 				attempt: index,
 				options,
 				guard,
@@ -130,10 +155,20 @@ export async function runTaskAttempts(
 			const verdict = judge(outcome, guard, structured, stage, plan, options);
 			if (verdict.ok) {
 				attempts.push({ model: choice.label, ok: true, usage: outcome.usage });
-				return completed(scope, node, stage, { ...plan, sessionFile }, options, verdict, attempts, elapsed());
+				return completed(
+					scope,
+					node,
+					stage,
+					{ ...plan, sessionFile },
+					place,
+					options,
+					verdict,
+					attempts,
+					elapsed(),
+				);
 			}
 			if (verdict.aborted) {
-				const stopping = services.stopping();
+				const stopping = scopeStopping(scope);
 				const interrupted = stopping === "pause" || stopping === "stop";
 				return {
 					status: interrupted ? "interrupted" : "cancelled",
@@ -224,20 +259,25 @@ function judge(
 	return { ok: true, text: outcome.text };
 }
 
-function completed(
+async function completed(
 	scope: Scope,
 	node: NodeRef,
 	stage: Ready,
 	plan: TaskPlan,
+	place: StagePlace,
 	options: TaskOptions,
 	verdict: Extract<Verdict, { ok: true }>,
 	attempts: StageAttempt[],
 	durationMs: number,
-): NodeOutcome {
+): Promise<NodeOutcome> {
 	const { services } = scope;
 	const last = attempts.at(-1) as StageAttempt;
 	if (stage.outputPath) {
-		const roots = { cwd: services.settings.cwd, paths: services.paths };
+		const roots = {
+			cwd: services.settings.cwd,
+			paths: services.paths,
+			...(place.worktree ? { worktree: place.worktree.root } : {}),
+		};
 		const text =
 			verdict.text.trim() === "" && verdict.structured
 				? `${JSON.stringify(verdict.structured.value, null, 2)}\n`
@@ -246,6 +286,17 @@ function completed(
 		if (!written.ok) return { status: "failed", error: written.error, usage: last.usage, durationMs };
 	}
 	const usage = attempts.reduce((sum, attempt) => addUsage(sum, attempt.usage), zeroUsage());
+	let change: StageChange | undefined;
+	if (place.worktree) {
+		const saved = await saveChange(
+			scope,
+			node.id,
+			place.worktree,
+			`Workflow "${services.workflow}", stage "${node.id}"`,
+		);
+		if (!saved.ok) return { status: "failed", error: saved.error, usage: last.usage, durationMs };
+		change = saved.value;
+	}
 	const result: StageResult = {
 		name: node.name,
 		id: node.id,
@@ -260,6 +311,7 @@ function completed(
 		durationMs,
 		...(attempts.length > 1 ? { attempts } : {}),
 		...(verdict.structured ? { structured: verdict.structured.value } : {}),
+		...(change ? { change } : {}),
 	};
 	// The result carries its usage and duration; the event repeats the last attempt's usage only when the stage
 	// tried more than one model (the journal keeps usage per transcript).
@@ -277,8 +329,49 @@ function failureText(error: string, attempts: StageAttempt[], rest: ModelChoice[
 	return `${error} [models tried: ${models}${skipped.length > 0 ? `; not tried: ${skipped.join(", ")}` : ""}]`;
 }
 
+/** Where a stage works: the run's cwd, the run's worktree, or a worktree of its own (`made` when made just now). */
+interface StagePlace {
+	cwd: string;
+	worktree?: WorktreeRecord;
+	/** The places its file tools may write (a worktree and the artifacts); absent: no containment. */
+	writeRoots?: string[];
+	made?: WorktreeRecord;
+}
+
+async function stagePlace(
+	scope: Scope,
+	node: NodeRef,
+	stage: Ready,
+	plan: TaskPlan,
+): Promise<{ ok: true; place: StagePlace } | { ok: false; error: string }> {
+	const { services } = scope;
+	const artifacts = services.paths.artifactsDir;
+	if (stage.worktree) {
+		const label = `Workflow "${services.workflow}", stage "${node.id}"`;
+		const made = await ensureWorktree(scope, node.id, stage.worktree.options, plan.worktree, label);
+		if (!made.ok) return made;
+		const worktree = made.value;
+		const fresh = plan.worktree?.root !== worktree.root || plan.worktree?.baseCommit !== worktree.baseCommit;
+		return {
+			ok: true,
+			place: {
+				cwd: worktree.cwd,
+				worktree,
+				writeRoots: [worktree.root, artifacts],
+				...(fresh ? { made: worktree } : {}),
+			},
+		};
+	}
+	const shared = scope.place?.worktree;
+	if (shared && scope.place) {
+		return { ok: true, place: { cwd: scope.place.cwd, worktree: shared, writeRoots: [shared.root, artifacts] } };
+	}
+	return { ok: true, place: { cwd: scope.place?.cwd ?? services.settings.cwd } };
+}
+
 interface AttemptRun {
 	plan: TaskPlan;
+	place: StagePlace;
 	attempt: number;
 	options: TaskOptions;
 	guard: StageGuard;
@@ -310,19 +403,29 @@ function runSession(
 	];
 	const note = notes.map((line) => `\n\n${line}`).join("");
 	const tools = options.tools && structured ? [...options.tools, SUBMIT_TOOL] : options.tools;
+	const { place } = run;
+	// Everything the stage is told about where it is names its worktree, never the user's checkout.
+	const prompt = place.worktree ? inWorktree(stage.prompt, place.worktree) : stage.prompt;
 	// A later attempt's dialogs have identities of their own, so none replays an answer given to another model.
 	const dialogKey = run.attempt === 0 ? `${node.key}/` : `${node.key}/attempt${run.attempt + 1}/`;
 	return runStageSession({
-		cwd: settings.cwd,
+		cwd: place.cwd,
+		...(place.writeRoots ? { writeRoots: place.writeRoots } : {}),
+		...(place.worktree ? { contextRoot: place.worktree.root } : {}),
 		agentDir: settings.agentDir,
 		sessionFile: plan.sessionFile,
 		forkFrom: stage.forkSource?.sessionFile,
 		model: model.value,
 		tools,
 		appendSystemPrompt: options.systemPrompt,
-		prompt: `${stage.prompt}${note}`,
+		prompt: `${prompt}${note}`,
 		promptMarker: stageHeader(services.workflow, node.id),
-		...(plan.continued ? { continueWith: `${CONTINUATION}${note}` } : {}),
+		...(plan.continued
+			? { continueWith: `${CONTINUATION}${note}` }
+			: plan.session && existsSync(plan.sessionFile)
+				? // A later prompt of a multi-turn stage continues the session's conversation.
+					{ continueWith: `${prompt}${note}` }
+				: {}),
 		modelRegistry: settings.modelRegistry(),
 		resources: settings.stageResources,
 		retry: settings.retry,
@@ -341,8 +444,16 @@ function runSession(
 		},
 		onSteerable: (steer) => {
 			run.onSteerable(steer);
-			if (steer) services.steerable.set(node.id, steer);
-			else services.steerable.delete(node.id);
+			if (steer) {
+				services.steerable.set(node.id, steer);
+				const late = services.lateSteers.get(node.id);
+				services.lateSteers.delete(node.id);
+				for (const message of late ?? []) {
+					steer(message).catch((error: unknown) => {
+						services.warn(`stage "${node.id}": a steering message was not delivered: ${describe(error)}`);
+					});
+				}
+			} else services.steerable.delete(node.id);
 		},
 		onWarning: (text) => services.warn(`stage "${node.id}": ${text}`),
 	}).catch((error: unknown) => ({

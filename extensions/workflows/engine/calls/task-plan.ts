@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { StageResult, TaskOptions, Usage } from "../../authoring/types.js";
 import { inspectTranscript } from "../../stages/transcript.js";
+import type { WorktreeRecord } from "../../store/events.js";
 import type { NodeState } from "../../store/run-fold.js";
 import type { Scope } from "../scope.js";
 import { outputStamp } from "../stage/output-file.js";
@@ -29,6 +30,10 @@ export interface TaskPlan {
 	undelivered?: string[];
 	/** Digest of the output file when this stage's work on it began (to tell whether the stage wrote it). */
 	outputStamp?: string;
+	/** A prompt of a multi-turn stage: sessionFile is the session's transcript, which later prompts continue. */
+	session?: boolean;
+	/** The stage's own worktree, as recorded (a resume works on in it). */
+	worktree?: WorktreeRecord;
 }
 
 export type Ready = PreparedStage;
@@ -42,6 +47,9 @@ export function taskStart(stage: Ready, plan: TaskPlan | undefined) {
 		...(plan?.continued ? { continued: true } : {}),
 		...(plan?.outputStamp ? { outputStamp: plan.outputStamp } : {}),
 		...(attempt > 0 ? { attempt } : {}),
+		...(stage.worktree
+			? { worktree: plan?.worktree ?? { root: stage.worktree.root, branch: stage.worktree.branch } }
+			: {}),
 	};
 }
 
@@ -51,17 +59,24 @@ export function planTask(
 	stage: Ready,
 	changed: string | undefined,
 	options: TaskOptions,
+	sessionFile?: string,
 ): CallPlan<TaskPlan> {
 	const { services } = scope;
 	const recorded = node.recorded;
+	const worktree = recordedWorktree(recorded);
+	const queued = recorded ? [] : services.fold.queued(node.id);
 	const fresh = (rerun?: string): CallPlan<TaskPlan> => ({
 		type: "run",
 		...(rerun ? { rerun } : {}),
 		detail: {
 			// A stage starts on its first model that may be tried; the ones before it are journaled as skipped.
 			attempt: firstUsable(scope, stage),
-			sessionFile: attemptFile(scope, node.id, recorded),
+			sessionFile: sessionFile ?? attemptFile(scope, node.id, recorded),
 			outputStamp: stamp(stage),
+			...(sessionFile ? { session: true } : {}),
+			...(worktree && stage.worktree ? { worktree } : {}),
+			// Messages queued while the stage had not started reach it in its first prompt.
+			...(queued.length > 0 ? { undelivered: [...queued] } : {}),
 		},
 	});
 	if (!recorded) return fresh();
@@ -86,7 +101,15 @@ export function planTask(
 	// It continues with the model it was stopped on (the fingerprint keeps the list of models the same).
 	const recordedAttempt = recorded.started.kind === "task" ? (recorded.started.attempt ?? 0) : 0;
 	const attempt = recordedAttempt < stage.models.length ? recordedAttempt : 0;
-	const base = { attempt, sessionFile: last, wasInFlight: true, undelivered, outputStamp: carried };
+	const base = {
+		attempt,
+		sessionFile: last,
+		wasInFlight: true,
+		undelivered,
+		outputStamp: carried,
+		...(sessionFile ? { session: true } : {}),
+		...(worktree && stage.worktree ? { worktree } : {}),
+	};
 	// A structured result lives in a tool call, not the closing text: such a stage is continued, to submit it.
 	if (work.kind === "finished" && undelivered.length === 0 && !options.schema) {
 		return {
@@ -99,7 +122,7 @@ export function planTask(
 	if (work.kind !== "none") {
 		return { type: "run", rerun: "continued from its transcript", detail: { ...base, continued: true } };
 	}
-	if (existsSync(last)) {
+	if (existsSync(last) && !sessionFile) {
 		const restarted = fresh("started over: its transcript held no work");
 		return restarted.type === "run"
 			? { ...restarted, detail: { ...restarted.detail, attempt, wasInFlight: true, undelivered } }
@@ -122,6 +145,13 @@ export const CONTINUATION =
 
 function stamp(stage: Ready): string | undefined {
 	return stage.outputPath ? outputStamp(stage.outputPath) : undefined;
+}
+
+/** The worktree an earlier process made for the stage (absent when it never got that far). */
+function recordedWorktree(recorded: NodeState | undefined): WorktreeRecord | undefined {
+	const started = recorded?.started;
+	if (started?.kind !== "task" || !started.worktree || !("baseCommit" in started.worktree)) return undefined;
+	return started.worktree;
 }
 
 function recordedStamp(recorded: NodeState): string | undefined {

@@ -17,6 +17,7 @@ export interface FingerprintParts {
 	forkFrom?: string;
 	fallbackModels?: readonly string[];
 	schema?: unknown;
+	worktree?: unknown;
 }
 
 export function stageFingerprint(parts: FingerprintParts): string {

@@ -5,7 +5,8 @@
 // - a relative `output` lands in the run's artifacts folder and must stay inside it; writing into the project
 //   takes an explicit (absolute) path there; another run's artifacts are never written;
 // - a relative `reads` path is looked up in the run's artifacts first, then in the project;
-// - anything outside the project and the run directory is refused.
+// - anything outside the project and the run directory is refused;
+// - a stage in a git worktree writes inside its worktree or the artifacts, never into the user's checkout.
 // Errors are data, and name the option, the path as given and where it resolved.
 
 import { existsSync } from "node:fs";
@@ -18,11 +19,14 @@ export interface PathRoots {
 	/** The project directory the run works in. */
 	cwd: string;
 	paths: RunPaths;
+	/** A stage in a git worktree: its worktree is its project, and the user's checkout is out of bounds. */
+	worktree?: string;
 }
 
 export type PathResolution = { ok: true; path: string } | { ok: false; error: string };
 
 type Place =
+	| { place: "worktree" }
 	| { place: "artifacts" }
 	| { place: "other-artifacts"; runId: string }
 	| { place: "run-state"; runId?: string }
@@ -42,8 +46,16 @@ export function resolveOutputPath(given: string, roots: PathRoots): PathResoluti
 	}
 	switch (where.place) {
 		case "artifacts":
-		case "project":
+		case "worktree":
 			return { ok: true, path: target };
+		case "project":
+			if (!roots.worktree) return { ok: true, path: target };
+			return refuse(
+				"output",
+				given,
+				target,
+				`the stage works in its worktree (${roots.worktree}); the user's checkout changes only through ctx.apply. Give a path inside the worktree, or a relative one (artifacts)`,
+			);
 		case "other-artifacts":
 			return refuse("output", given, target, `it is inside the artifacts of another run (${where.runId})`);
 		case "run-state":
@@ -72,6 +84,7 @@ export function resolveReadPath(given: string, roots: PathRoots): PathResolution
 
 function placeOf(target: string, roots: PathRoots): Place {
 	const real = realPathOfNearest(target);
+	if (roots.worktree && inside(realPathOfNearest(roots.worktree), real) !== undefined) return { place: "worktree" };
 	const runs = realPathOfNearest(runsRoot(roots.cwd));
 	const inRuns = inside(runs, real);
 	if (inRuns !== undefined) {

@@ -4,9 +4,10 @@
 // journaled as failed without a model call.
 
 import { budgetProblems, STAGE_BUDGET_KEYS } from "../../authoring/budget-spec.js";
-import type { StageResult, TaskOptions } from "../../authoring/types.js";
+import type { StageResult, TaskOptions, WorktreeOptions } from "../../authoring/types.js";
 import type { ResolvedModel } from "../../stages/model-spec.js";
 import type { Scope } from "../scope.js";
+import { worktreeLocation, worktreeOptions, worktreeProblem } from "../worktrees.js";
 import { consumedDigests } from "./consumed.js";
 import { stageFingerprint } from "./fingerprint.js";
 import { resolveOutputPath, resolveReadPath } from "./paths.js";
@@ -33,6 +34,8 @@ export interface PreparedStage {
 	prompt: string;
 	fingerprint: string;
 	consumed: Record<string, string>;
+	/** A stage with a worktree of its own: how to make it, and where it goes. */
+	worktree?: { options: WorktreeOptions; root: string; branch: string };
 }
 
 export type Prepared = { ok: true; value: PreparedStage } | { ok: false; error: string };
@@ -61,7 +64,14 @@ export function prepareStage(
 	}
 	const priceProblem = unknownPrice(models, services.budget.limits.maxCostUsd, options.budget?.maxCostUsd);
 	if (priceProblem) return { ok: false, error: priceProblem };
-	const roots = { cwd: services.settings.cwd, paths: services.paths };
+	const own = worktreeOptions(options.worktree);
+	const location = own ? worktreeLocation(services.paths, id) : undefined;
+	const worktreeRoot = location?.root ?? scope.place?.worktree?.root;
+	const roots = {
+		cwd: services.settings.cwd,
+		paths: services.paths,
+		...(worktreeRoot ? { worktree: worktreeRoot } : {}),
+	};
 	let outputPath: string | undefined;
 	if (options.output !== undefined) {
 		const resolved = resolveOutputPath(options.output, roots);
@@ -102,11 +112,22 @@ export function prepareStage(
 		// Absent keys leave the fingerprints of stages without them as they were.
 		fallbackModels: options.fallbackModels,
 		schema: options.schema,
+		worktree: options.worktree,
 	});
 	const consumed = consumedDigests(services.fold, options.previous, forkSource);
 	return {
 		ok: true,
-		value: { model: model.value, models, reads, outputPath, forkSource, prompt, fingerprint, consumed },
+		value: {
+			model: model.value,
+			models,
+			reads,
+			outputPath,
+			forkSource,
+			prompt,
+			fingerprint,
+			consumed,
+			...(own && location ? { worktree: { options: own, ...location } } : {}),
+		},
 	};
 }
 
@@ -158,6 +179,8 @@ function checkTaskOptions(name: unknown, options: TaskOptions): string | undefin
 			return `${key}: expected ${expected}, got ${JSON.stringify(value)}`;
 		}
 	}
+	const worktree = worktreeProblem(options.worktree);
+	if (worktree) return worktree;
 	const budget = budgetProblems(options.budget, "budget", STAGE_BUDGET_KEYS);
 	if (budget.length > 0) return budget.join("; ");
 	return undefined;
