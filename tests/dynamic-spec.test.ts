@@ -48,6 +48,14 @@ describe("dynamic workflow specs", () => {
 		).toThrow(/cycle a -> b -> a[\s\S]*steps "b".dependsOn: unknown step "ghost"/);
 	});
 
+	it("takes worktree on a step, checked: a bad one is refused with its path", async () => {
+		expect(() => parseSpec({ name: "iso", steps: [{ name: "a", prompt: "A", worktree: { bsae: "main" } }] })).toThrow(
+			/steps\[0\]\.worktree: unknown key "bsae"; expected base, carry, link/,
+		);
+		const spec = parseSpec({ name: "iso", steps: [{ name: "a", prompt: "A", worktree: true }] });
+		expect(JSON.stringify(spec.plan)).toContain('"worktree":true');
+	});
+
 	it("saves a spec as a TypeScript workflow that loads and records the same graph", async () => {
 		harness = await createHarness((request) => `R(${request.stage})`);
 		const raw = {

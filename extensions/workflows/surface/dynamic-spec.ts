@@ -16,6 +16,7 @@ import type {
 } from "../authoring/types.js";
 import { isRecord } from "../authoring/validate.js";
 import { workflow } from "../authoring/workflow.js";
+import { worktreeProblem } from "../authoring/worktree-spec.js";
 import { DEFAULT_MAX_STAGES } from "../engine/budget.js";
 import { schemaProblem } from "../engine/stage/structured-result.js";
 
@@ -37,6 +38,7 @@ const TASK_KEYS = [
 	"idleTimeoutMs",
 	"toolTimeoutMs",
 	"budget",
+	"worktree",
 ];
 const STRING_KEYS = ["model", "output", "forkFrom", "systemPrompt"] as const;
 const LIST_KEYS = ["tools", "reads", "dependsOn", "fallbackModels"] as const;
@@ -206,6 +208,8 @@ function parseStep(step: unknown, path: string, problems: string[], names: Map<s
 		}
 	}
 	problems.push(...budgetProblems(step.budget, `${path}.budget`, STAGE_BUDGET_KEYS));
+	const worktree = worktreeProblem(step.worktree, `${path}.worktree`);
+	if (worktree) problems.push(worktree);
 	if (step.schema !== undefined) {
 		const problem = schemaProblem(step.schema);
 		if (problem) problems.push(`${path}.${problem}`);
