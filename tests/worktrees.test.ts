@@ -181,6 +181,12 @@ describe("worktree stages", () => {
 		expect(asked[0]?.message).toContain("1 file, +1 -0");
 		expect(asked[0]?.message).toContain("src/new.ts (+1 -0)");
 		expect(readFileSync(join(harness.cwd, "src", "new.ts"), "utf8")).toBe("export const added = 1;\n");
+		// The apply is a node of its own, its gate inside it.
+		expect(report.stages.find((stage) => stage.kind === "apply")).toMatchObject({
+			id: "apply-impl",
+			parents: ["impl"],
+		});
+		expect(report.stages.find((stage) => stage.kind === "prompt")).toMatchObject({ within: "apply-impl" });
 		// A resume of the completed run does nothing again.
 		const again = await harness.resume(oneStage({ apply: true }), run.runId).done;
 		expect(again.status).toBe("completed");
@@ -306,6 +312,7 @@ describe("worktree bad input", () => {
 		writeFileSync(join(harness.cwd, "README.md"), "# dirty\n");
 		const refused = await harness.run(oneStage(), {});
 		expect(refused.status).toBe("failed");
+		expect(refused.errors.join("\n")).toContain('Workflow "isolated", stage "impl": its worktree: ');
 		expect(refused.errors.join("\n")).toContain("uncommitted changes");
 		expect(refused.errors.join("\n")).toContain("README.md");
 		expect(readFileSync(join(harness.cwd, "README.md"), "utf8")).toBe("# dirty\n");

@@ -51,7 +51,7 @@ export async function ensureWorktree(
 		return { ok: false, error: `${found.error}; its worktree is kept as it is for you to look at` };
 	}
 	if (recorded) {
-		services.warn(`${label}: its worktree ${recorded.root} was gone; a new one is made from its base`);
+		services.warn(`"${nodeId}": its worktree ${recorded.root} was gone; a new one is made from its base`);
 		const pruned = await removeWorktree(recorded, { deleteBranch: true });
 		if (!pruned.ok) return pruned;
 	} else if (existsSync(where.root)) {

@@ -38,11 +38,14 @@ function applyCall(
 	options: ApplyOptions,
 ): NodeCall<"apply", ApplyReady, { interrupted: boolean }> {
 	const { services } = scope;
-	const label = `Workflow "${services.workflow}", apply "${name}"`;
+	// The node's error is named after the workflow and the node already; this says what the sandbox worked on.
+	const label = `the patch of "${name}"`;
 	const target = services.settings.cwd;
 	return {
 		kind: "apply",
 		name,
+		// `apply-impl`: the id says what it applies, and never reads as a second run of the stage.
+		idName: `apply-${name}`,
 		sideEffects: true,
 		prepare: () => {
 			const patchFile = patchOf(source);
@@ -103,7 +106,12 @@ function applyCall(
 				return { status: "failed" as const, error: checked.error, durationMs: Date.now() - startedAt };
 			if (options.confirm !== false) {
 				// The gate lives under the apply's identity, so a resume never asks it again.
-				const gate: Scope = { ...scope, calls: CallScope.within(node.key), frontier: new Frontier(node.parents) };
+				const gate: Scope = {
+					...scope,
+					calls: CallScope.within(node.key),
+					frontier: new Frontier(node.parents),
+					within: node.id,
+				};
 				const yes = await runPrompt(gate, { kind: "confirm", message: gateMessage(name, ready, target) });
 				if (yes !== true) return done(false, { reason: "declined at the gate" });
 				// The tree may have changed while the question waited.

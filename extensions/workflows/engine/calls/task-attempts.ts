@@ -288,12 +288,7 @@ async function completed(
 	const usage = attempts.reduce((sum, attempt) => addUsage(sum, attempt.usage), zeroUsage());
 	let change: StageChange | undefined;
 	if (place.worktree) {
-		const saved = await saveChange(
-			scope,
-			node.id,
-			place.worktree,
-			`Workflow "${services.workflow}", stage "${node.id}"`,
-		);
+		const saved = await saveChange(scope, node.id, place.worktree, "its change");
 		if (!saved.ok) return { status: "failed", error: saved.error, usage: last.usage, durationMs };
 		change = saved.value;
 	}
@@ -347,7 +342,8 @@ async function stagePlace(
 	const { services } = scope;
 	const artifacts = services.paths.artifactsDir;
 	if (stage.worktree) {
-		const label = `Workflow "${services.workflow}", stage "${node.id}"`;
+		// The stage's error is named after the workflow and the stage already.
+		const label = "its worktree";
 		const made = await ensureWorktree(scope, node.id, stage.worktree.options, plan.worktree, label);
 		if (!made.ok) return made;
 		const worktree = made.value;

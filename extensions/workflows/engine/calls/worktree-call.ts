@@ -47,7 +47,7 @@ function worktreeCall(
 		},
 		run: async (node, _ready, recorded) => {
 			const startedAt = Date.now();
-			const label = `Workflow "${services.workflow}", its worktree`;
+			const label = "the run's worktree";
 			const made = await ensureWorktree(scope, node.id, options, recorded, label);
 			if (!made.ok) return { status: "failed", error: made.error, durationMs: Date.now() - startedAt };
 			return { status: "completed", result: made.value, durationMs: Date.now() - startedAt };
