@@ -77,9 +77,11 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 	for (const stage of report.stages.slice(0, LIMITS.stages)) {
 		const duration = stage.durationMs === undefined ? "-" : formatDuration(stage.durationMs);
 		const error = stage.error ? `  error: ${bounded(stage.error, LIMITS.item, reportPath)}` : "";
-		const change = stage.change
-			? `  change: ${plural(stage.change.files, "file")} +${stage.change.insertions} -${stage.change.deletions} (${stage.change.patch})`
-			: "";
+		const change = !stage.change
+			? ""
+			: stage.change.files === 0
+				? "  change: none"
+				: `  change: ${plural(stage.change.files, "file")} +${stage.change.insertions} -${stage.change.deletions} (${stage.change.patch})`;
 		lines.push(
 			`  ${stage.id}  ${stage.status}${stage.replayed ? " (replayed)" : ""}  ${stage.model ?? (stage.kind === "task" ? "-" : stage.kind)}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${change}${error}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`,
 		);
