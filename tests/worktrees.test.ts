@@ -274,6 +274,41 @@ describe("worktree stages", () => {
 		expect(existsSync(root)).toBe(false);
 	});
 
+	it("a multi-turn stage keeps one worktree for its conversation, also across a resume", async () => {
+		let stopAfterFirst = true;
+		script = (request) => writes(`src/${request.stage?.replace("/", "-")}.ts`, "x\n")(request);
+		const changes: StageResult[] = [];
+		const flow = workflow({
+			name: "talks",
+			description: "two prompts in one worktree, a failing check between them the first time",
+			inputs: {},
+			outputs: {},
+			run: async (ctx) => {
+				const impl = ctx.stage("impl", { worktree: true });
+				changes.push(await impl.prompt("First part"));
+				if (stopAfterFirst) ctx.exit({ status: "blocked", reason: "a break between prompts" });
+				changes.push(await impl.prompt("Second part"));
+				await impl.close();
+				return {};
+			},
+		});
+		const first = await harness.run(flow, {});
+		expect(first.status).toBe("blocked");
+		const root = first.worktrees?.[0]?.root as string;
+		expect(first.worktrees?.[0]?.node).toBe("impl");
+		expect(existsSync(join(root, "src", "impl-1.ts"))).toBe(true);
+		stopAfterFirst = false;
+		harness.provider.calls.length = 0;
+		changes.length = 0;
+		const resumed = await harness.resume(flow, first.runId, { keepWorktrees: true }).done;
+		expect(resumed.status).toBe("completed");
+		expect(harness.provider.calls.map((call) => call.stage)).toEqual(["impl/2", "impl/2"]);
+		// The second prompt worked in the same worktree: its change holds both prompts' files.
+		expect(changes[1]?.change?.worktree).toBe(root);
+		expect(changes[1]?.change?.files.map((file) => file.path)).toEqual(["src/impl-1.ts", "src/impl-2.ts"]);
+		expect(existsSync(join(harness.cwd, "src", "impl-1.ts"))).toBe(false);
+	});
+
 	it("a stage's tools cannot write into the user's checkout from its worktree", async () => {
 		const target = join(harness.cwd, "README.md");
 		script = (request) =>

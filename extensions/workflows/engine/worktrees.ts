@@ -144,6 +144,7 @@ export function recordedWorktrees(fold: RunFold): Array<{ node: string; worktree
 		if (started.kind === "task" && started.worktree && "baseCommit" in started.worktree) {
 			found.push({ node: node.id, worktree: started.worktree as WorktreeRecord });
 		}
+		if (started.kind === "stage" && started.worktree) found.push({ node: node.id, worktree: started.worktree });
 		if (started.kind === "worktree" && node.status === "completed" && node.result) {
 			found.push({ node: node.id, worktree: node.result as WorktreeRecord });
 		}

@@ -177,6 +177,8 @@ export interface StageSessionStartedEvent extends NodeStartedBase {
 	model: string;
 	/** The transcript every prompt of the session continues. */
 	sessionFile: string;
+	/** The session's worktree (`worktree`), journaled again with the start once made; its prompts work there. */
+	worktree?: WorktreeRecord;
 }
 
 export interface ApplyStartedEvent extends NodeStartedBase {

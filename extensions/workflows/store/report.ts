@@ -184,7 +184,7 @@ function keptWorktrees(fold: RunFold): Array<{ node: string; root: string; branc
 	for (const node of fold.nodes()) {
 		const started = node.started;
 		const made =
-			started.kind === "task"
+			started.kind === "task" || started.kind === "stage"
 				? started.worktree
 				: started.kind === "worktree" && node.status === "completed"
 					? (node.result as { root: string; branch: string } | undefined)

@@ -2,15 +2,18 @@
 // of the graph (kind "stage"), open from its first prompt until `close()`; each `prompt()` is a recorded call
 // inside it (a task node `impl/1`, `impl/2`, ...) that continues the session's one transcript. So a resume
 // replays the finished prompts from the journal, continues an interrupted one from the transcript, and only
-// then sends new ones. The session counts as one stage of the budget.
+// then sends new ones. The session counts as one stage of the budget. With `worktree` the session has one
+// worktree, made when it opens, and every prompt works in it.
 
 import { createHash } from "node:crypto";
 import { StageError } from "../../authoring/stage-error.js";
 import type { StageOptions, StageResult, StageSession, TaskOptions } from "../../authoring/types.js";
+import type { WorktreeRecord } from "../../store/events.js";
 import { CallScope } from "../call-identity.js";
 import { Frontier } from "../graph.js";
 import type { Scope } from "../scope.js";
-import { callNode, type NodeCall, type NodeRef, type Prepared } from "./protocol.js";
+import { ensureWorktree, worktreeOptions } from "../worktrees.js";
+import { callNode, journalStart, type NodeCall, type NodeRef, type Prepared } from "./protocol.js";
 import { runTask } from "./task-call.js";
 import { attemptFile } from "./task-plan.js";
 
@@ -64,7 +67,9 @@ export function openStage(scope: Scope, name: string, options: StageOptions): St
 		try {
 			const { inner, node, sessionFile } = await open();
 			prompts++;
-			const task: TaskOptions = { ...options, ...extra, prompt: text };
+			// The session's worktree is the prompts' place; a prompt makes none of its own.
+			const { worktree: _shared, ...own } = options as TaskOptions;
+			const task: TaskOptions = { ...own, ...extra, prompt: text };
 			return await runTask(inner, stageName, task, { stageId: node.id, index: prompts, sessionFile });
 		} finally {
 			busy = false;
@@ -109,6 +114,7 @@ function sessionCall(
 	const { services } = scope;
 	const model = (typeof options === "object" && options?.model) || services.settings.defaultModel || "";
 	let inner: Opened | undefined;
+	let recordedWorktree: WorktreeRecord | undefined;
 	const innerScope = (node: NodeRef, sessionFile: string): Opened => {
 		inner ??= {
 			node,
@@ -148,14 +154,31 @@ function sessionCall(
 			const sessionFile = changed ? attemptFile(scope, node.id, node.recorded) : ready.sessionFile;
 			innerScope(node, sessionFile);
 			const recorded = node.recorded;
+			// Read now: once this start is journaled, the record's start is this one.
+			recordedWorktree = recorded?.started.kind === "stage" ? recorded.started.worktree : undefined;
 			if (recorded?.status === "completed" && !changed) return { type: "replay", result: recorded.result };
 			return { type: "run", ...(changed ? { rerun: changed } : {}), detail: undefined };
 		},
 		start: (_node, ready) => ({ model: ready.model, sessionFile: inner?.sessionFile ?? ready.sessionFile }),
-		run: async (_node, _ready, _detail, signal) => {
+		run: async (node, ready, _detail, signal) => {
+			const startedAt = Date.now();
+			const own = worktreeOptions(options.worktree);
+			if (own && inner) {
+				// One worktree for the whole conversation: every prompt works there.
+				const recorded = recordedWorktree;
+				const made = await ensureWorktree(scope, node.id, own, recorded, "its worktree");
+				if (!made.ok) return { status: "failed", error: made.error, durationMs: Date.now() - startedAt };
+				if (made.value.root !== recorded?.root || made.value.baseCommit !== recorded?.baseCommit) {
+					journalStart<"stage">(scope, node, ready, {
+						model,
+						sessionFile: inner.sessionFile,
+						worktree: made.value,
+					});
+				}
+				inner.inner.place = { cwd: made.value.cwd, worktree: made.value };
+			}
 			// Journaled as started: its prompts may run now.
 			if (inner) opened(inner);
-			const startedAt = Date.now();
 			const stopped = new Promise<"stopped">((resolve) => {
 				if (signal.aborted) resolve("stopped");
 				signal.addEventListener("abort", () => resolve("stopped"), { once: true });
@@ -170,7 +193,8 @@ function sessionCall(
 				durationMs,
 			};
 		},
-		deliver: (_node, result) => {
+		deliver: (node, result, outcome) => {
+			if (outcome?.status === "failed") throw new StageError(services.workflow, node.id, outcome.error ?? "failed");
 			// A session closed in an earlier process: its prompts replay from their records.
 			if (inner) opened(inner);
 			return result;
