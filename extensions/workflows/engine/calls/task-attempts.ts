@@ -5,40 +5,28 @@
 // failure ends the stage. A stage ended failed feeds the run's circuit breakers, and the live spend of every
 // attempt feeds the run's budget, so a limit stops the stages that are running, not only the next one.
 
-import { existsSync } from "node:fs";
 import type { StageAttempt, StageChange, StageResult, TaskOptions } from "../../authoring/types.js";
 import { addUsage, zeroUsage } from "../../authoring/usage.js";
 import { advancesToFallback, type FailureKind, refusesProvider } from "../../stages/failure-kind.js";
-import { resolveModelSpec } from "../../stages/model-spec.js";
-import { runStageSession, type StageSessionOutcome } from "../../stages/stage-session.js";
-import type { WorktreeRecord } from "../../store/events.js";
+import type { StageSessionOutcome } from "../../stages/stage-session.js";
 import { BudgetExceededError } from "../budget.js";
-import { CallScope } from "../call-identity.js";
 import { checkFrameLive } from "../child-budget.js";
 import type { Scope } from "../scope.js";
 import { scopeStopping } from "../scope-stop.js";
 import { outputStamp, writeStageOutput } from "../stage/output-file.js";
 import type { ModelChoice } from "../stage/prepare.js";
-import { stageHeader } from "../stage/prompt.js";
 import {
 	DEFAULT_IDLE_TIMEOUT_MS,
 	DEFAULT_REPEAT_LIMIT,
 	DEFAULT_TOOL_TIMEOUT_MS,
 	StageGuard,
 } from "../stage/stage-guard.js";
-import { StructuredResult, SUBMIT_TOOL } from "../stage/structured-result.js";
-import { ensureWorktree, inWorktree, saveChange } from "../worktrees.js";
+import { StructuredResult } from "../stage/structured-result.js";
+import { saveChange } from "../worktrees.js";
+import { runSession } from "./attempt-session.js";
 import { journalStart, type NodeOutcome, type NodeRef, now } from "./protocol.js";
-import { stageDialogs } from "./stage-dialogs.js";
-import {
-	attemptFile,
-	CONTINUATION,
-	type Ready,
-	STEER_NOTE,
-	skipReason,
-	type TaskPlan,
-	taskStart,
-} from "./task-plan.js";
+import { type StagePlace, stagePlace } from "./stage-place.js";
+import { attemptFile, type Ready, skipReason, type TaskPlan, taskStart } from "./task-plan.js";
 
 /** How one attempt ended, judged: a result, or a failure with its kind. */
 type Verdict =
@@ -322,143 +310,6 @@ function failureText(error: string, attempts: StageAttempt[], rest: ModelChoice[
 	if (tried.length <= 1 && skipped.length === 0) return error;
 	const models = tried.map((attempt) => `${attempt.model} (${attempt.kind ?? "failed"})`).join(", ");
 	return `${error} [models tried: ${models}${skipped.length > 0 ? `; not tried: ${skipped.join(", ")}` : ""}]`;
-}
-
-/** Where a stage works: the run's cwd, the run's worktree, or a worktree of its own (`made` when made just now). */
-interface StagePlace {
-	cwd: string;
-	worktree?: WorktreeRecord;
-	/** The places its file tools may write (a worktree and the artifacts); absent: no containment. */
-	writeRoots?: string[];
-	made?: WorktreeRecord;
-}
-
-async function stagePlace(
-	scope: Scope,
-	node: NodeRef,
-	stage: Ready,
-	plan: TaskPlan,
-): Promise<{ ok: true; place: StagePlace } | { ok: false; error: string }> {
-	const { services } = scope;
-	const artifacts = services.paths.artifactsDir;
-	if (stage.worktree) {
-		// The stage's error is named after the workflow and the stage already.
-		const label = "its worktree";
-		const made = await ensureWorktree(scope, node.id, stage.worktree.options, plan.worktree, label);
-		if (!made.ok) return made;
-		const worktree = made.value;
-		const fresh = plan.worktree?.root !== worktree.root || plan.worktree?.baseCommit !== worktree.baseCommit;
-		return {
-			ok: true,
-			place: {
-				cwd: worktree.cwd,
-				worktree,
-				writeRoots: [worktree.root, artifacts],
-				...(fresh ? { made: worktree } : {}),
-			},
-		};
-	}
-	const shared = scope.place?.worktree;
-	if (shared && scope.place) {
-		return { ok: true, place: { cwd: scope.place.cwd, worktree: shared, writeRoots: [shared.root, artifacts] } };
-	}
-	return { ok: true, place: { cwd: scope.place?.cwd ?? services.settings.cwd } };
-}
-
-interface AttemptRun {
-	plan: TaskPlan;
-	place: StagePlace;
-	attempt: number;
-	options: TaskOptions;
-	guard: StageGuard;
-	structured: StructuredResult | undefined;
-	onSteerable(steer: ((message: string) => Promise<void>) | undefined): void;
-}
-
-function runSession(
-	scope: Scope,
-	node: NodeRef,
-	stage: Ready,
-	choice: ModelChoice,
-	run: AttemptRun,
-): Promise<StageSessionOutcome> {
-	const { services } = scope;
-	const { plan, options, guard, structured } = run;
-	const settings = services.settings;
-	// Resolved afresh: a host may re-register providers (Pi on /reload) after the cached resolution.
-	const model = resolveModelSpec(choice.label, settings.modelRegistry());
-	if (!model.ok) {
-		const kind: FailureKind = model.missingCredentials ? "auth" : "unknown-model";
-		return Promise.resolve({ ok: false, text: "", error: model.error, kind, usage: zeroUsage() });
-	}
-	// Notes for the model's first prompt: a resumed stage gets the steers it missed and the user's message.
-	const message = plan.wasInFlight && run.attempt === plan.attempt ? services.resumeMessage : undefined;
-	const notes = [
-		...(run.attempt === plan.attempt ? (plan.undelivered ?? []) : []).map((steer) => `${STEER_NOTE}${steer}`),
-		...(message ? [`Message from the user on resuming the run: ${message}`] : []),
-	];
-	const note = notes.map((line) => `\n\n${line}`).join("");
-	const tools = options.tools && structured ? [...options.tools, SUBMIT_TOOL] : options.tools;
-	const { place } = run;
-	// Everything the stage is told about where it is names its worktree, never the user's checkout.
-	const prompt = place.worktree ? inWorktree(stage.prompt, place.worktree) : stage.prompt;
-	// A later attempt's dialogs have identities of their own, so none replays an answer given to another model.
-	const dialogKey = run.attempt === 0 ? `${node.key}/` : `${node.key}/attempt${run.attempt + 1}/`;
-	return runStageSession({
-		cwd: place.cwd,
-		...(place.writeRoots ? { writeRoots: place.writeRoots } : {}),
-		...(place.worktree ? { contextRoot: place.worktree.root } : {}),
-		agentDir: settings.agentDir,
-		sessionFile: plan.sessionFile,
-		forkFrom: stage.forkSource?.sessionFile,
-		model: model.value,
-		tools,
-		appendSystemPrompt: options.systemPrompt,
-		prompt: `${prompt}${note}`,
-		promptMarker: stageHeader(services.workflow, node.id),
-		...(plan.continued
-			? { continueWith: `${CONTINUATION}${note}` }
-			: plan.session && existsSync(plan.sessionFile)
-				? // A later prompt of a multi-turn stage continues the session's conversation.
-					{ continueWith: `${prompt}${note}` }
-				: {}),
-		modelRegistry: settings.modelRegistry(),
-		resources: settings.stageResources,
-		retry: settings.retry,
-		// Dialogs of the stage's extensions become prompts of the run, with identities under the stage's own.
-		uiContext: stageDialogs(scope, node.id, new CallScope(dialogKey), () => guard.hold()),
-		signal: guard.signal,
-		...(structured ? { customTools: [structured.tool], followUp: () => structured.followUp() } : {}),
-		...(settings.abandonAfterMs !== undefined ? { abandonAfterMs: settings.abandonAfterMs } : {}),
-		onActivity: (activity) => {
-			guard.observe(activity);
-			if (activity.type === "tool_end" && activity.tool === SUBMIT_TOOL && activity.isError) {
-				structured?.rejected(activity.error);
-			}
-			// The widget and status lines show tool calls; output and turns only feed the watchdogs.
-			if (activity.type === "tool_start" || activity.type === "tool_end") services.activity(node.id, activity);
-		},
-		onSteerable: (steer) => {
-			run.onSteerable(steer);
-			if (steer) {
-				services.steerable.set(node.id, steer);
-				const late = services.lateSteers.get(node.id);
-				services.lateSteers.delete(node.id);
-				for (const message of late ?? []) {
-					steer(message).catch((error: unknown) => {
-						services.warn(`stage "${node.id}": a steering message was not delivered: ${describe(error)}`);
-					});
-				}
-			} else services.steerable.delete(node.id);
-		},
-		onWarning: (text) => services.warn(`stage "${node.id}": ${text}`),
-	}).catch((error: unknown) => ({
-		ok: false as const,
-		text: "",
-		error: `could not start the Pi session: ${describe(error)}`,
-		usage: zeroUsage(),
-		aborted: false,
-	}));
 }
 
 function describe(error: unknown): string {
