@@ -12,6 +12,7 @@ import type { ApplyResult, StageResult, WorktreeOptions } from "../extensions/wo
 import { workflow } from "../extensions/workflows/authoring/workflow.js";
 import type { PendingPrompt } from "../extensions/workflows/engine/calls/prompt-board.js";
 import type { WorkflowRun } from "../extensions/workflows/engine/run.js";
+import { inWorktree } from "../extensions/workflows/engine/worktrees.js";
 import type { ScriptedReply, ScriptedRequest } from "../extensions/workflows/testing/scripted-provider.js";
 import { createHarness, type Harness } from "./support/harness.js";
 
@@ -253,7 +254,7 @@ describe("worktree stages", () => {
 			worktree: true,
 			run: async (ctx) => {
 				cwds.push(ctx.cwd);
-				await ctx.task("first", { prompt: "First" });
+				await ctx.task("first", { prompt: `First, in ${ctx.cwd}/src`, output: "first.md" });
 				const second = await ctx.task("second", { prompt: "Second" });
 				// The change of the run so far, from the worktree's base: both stages' files.
 				return second.change?.files.length === 2 ? {} : ctx.exit({ status: "failed", reason: "change incomplete" });
@@ -264,6 +265,10 @@ describe("worktree stages", () => {
 		const root = first.worktrees?.[0]?.root as string;
 		expect(cwds[0]).toBe(root);
 		expect(existsSync(join(root, "src", "first.ts"))).toBe(true);
+		// Paths that already name the worktree, and the run's artifacts, reach the stage as they are.
+		const told = harness.provider.calls.find((call) => call.stage === "first")?.transcript.join("\n") ?? "";
+		expect(told).toContain(`First, in ${root}/src`);
+		expect(told).toContain(join(harness.cwd, ".pi", "workflows", "runs", first.runId, "artifacts", "first.md"));
 		failSecond = false;
 		harness.provider.calls.length = 0;
 		const resumed = await harness.resume(flow, first.runId).done;
@@ -325,6 +330,29 @@ describe("worktree stages", () => {
 		expect(readFileSync(target, "utf8")).toBe("# project\n");
 		const results = harness.provider.calls[1]?.transcript.join("\n") ?? "";
 		expect(results).toContain("refused");
+	});
+});
+
+describe("inWorktree", () => {
+	const worktree = {
+		root: "/repo/.pi/workflows/runs/r1/worktrees/impl",
+		repoRoot: "/repo",
+		cwd: "/repo/.pi/workflows/runs/r1/worktrees/impl",
+		branch: "pi-workflows/r1/impl",
+		baseCommit: "abc",
+		link: [],
+	};
+	const runs = "/repo/.pi/workflows/runs";
+
+	it("names the worktree for paths in the user's checkout, and leaves the runs folder and look-alikes alone", () => {
+		expect(inWorktree("Fix /repo/src/a.ts and /repo.", worktree, runs)).toBe(
+			`Fix ${worktree.root}/src/a.ts and ${worktree.root}.`,
+		);
+		expect(inWorktree("Save to /repo/.pi/workflows/runs/r1/artifacts/o.md", worktree, runs)).toBe(
+			"Save to /repo/.pi/workflows/runs/r1/artifacts/o.md",
+		);
+		expect(inWorktree(`Work in ${worktree.root}/src`, worktree, runs)).toBe(`Work in ${worktree.root}/src`);
+		expect(inWorktree("Not /repo2/x nor /repository", worktree, runs)).toBe("Not /repo2/x nor /repository");
 	});
 });
 

@@ -4,7 +4,7 @@
 // run's worktrees when it ends for good (completed, skipped, cancelled) unless they are to be kept.
 
 import { existsSync, realpathSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { StageChange, WorktreeOptions } from "../authoring/types.js";
 
 export { worktreeProblem } from "../authoring/worktree-spec.js";
@@ -130,10 +130,19 @@ export async function saveChange(
 	};
 }
 
-/** The prompt as the stage sees it: paths in the user's checkout named inside the worktree instead. */
-export function inWorktree(text: string, worktree: WorktreeRecord): string {
-	const escaped = worktree.repoRoot.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-	return text.replace(new RegExp(`${escaped}(?=$|[/\\s"'\`),:;\\]])`, "g"), worktree.root);
+/** The prompt as the stage sees it: paths in the user's checkout named inside the worktree instead. Paths into the
+ * runs folder (the run's artifacts, its worktrees) are where they are, and stay as they are. */
+export function inWorktree(text: string, worktree: WorktreeRecord, runs: string): string {
+	// Where a path ends: the end, a separator, a quote or bracket, or a full stop that ends a sentence.
+	const end = `(?:$|[/\\s"'\`),:;\\]]|\\.(?:$|\\s))`;
+	const runsInRepo = relative(worktree.repoRoot, runs);
+	const keep = runsInRepo.startsWith("..") ? "" : `(?!/${escapeRegExp(runsInRepo)}${end})`;
+	const pattern = new RegExp(`${escapeRegExp(worktree.repoRoot)}${keep}(?=${end})`, "g");
+	return text.replace(pattern, worktree.root);
+}
+
+function escapeRegExp(text: string): string {
+	return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** The worktrees of a run, from its journal: each stage's own and the run's. */

@@ -8,6 +8,7 @@ import { zeroUsage } from "../../authoring/usage.js";
 import type { FailureKind } from "../../stages/failure-kind.js";
 import { resolveModelSpec } from "../../stages/model-spec.js";
 import { runStageSession, type StageSessionOutcome } from "../../stages/stage-session.js";
+import { runsRoot } from "../../store/run-directory.js";
 import { CallScope } from "../call-identity.js";
 import type { Scope } from "../scope.js";
 import type { ModelChoice } from "../stage/prepare.js";
@@ -56,7 +57,8 @@ export function runSession(
 	const tools = options.tools && structured ? [...options.tools, SUBMIT_TOOL] : options.tools;
 	const { place } = run;
 	// Everything the stage is told about where it is names its worktree, never the user's checkout.
-	const prompt = place.worktree ? inWorktree(stage.prompt, place.worktree) : stage.prompt;
+	const runs = runsRoot(settings.cwd);
+	const prompt = place.worktree ? inWorktree(stage.prompt, place.worktree, runs) : stage.prompt;
 	// A later attempt's dialogs have identities of their own, so none replays an answer given to another model.
 	const dialogKey = run.attempt === 0 ? `${node.key}/` : `${node.key}/attempt${run.attempt + 1}/`;
 	return runStageSession({
