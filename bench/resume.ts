@@ -1,8 +1,8 @@
-// `npm run bench` (with overhead.ts): how fast a run resumes, against a baseline measured in the same process. A workflow of
-// 1,000 sequential stages runs against the scripted model (offline, every answer instant); then the
-// run is resumed as a crash just before its end would leave it (every stage recorded, no run_finished),
-// which must replay every stage without a model call, and resumed again once completed (a no-op). Also
-// reports journal bytes per stage. Timings are medians of a few repetitions. Exits non-zero when a resume
+// `npm run bench` (with overhead.ts and task-loop.ts): how fast a run resumes, against a baseline measured in
+// the same process. A workflow of 1,000 sequential stages runs against the scripted model (offline, every answer
+// instant); then the run is resumed as a crash just before its end would leave it (every stage recorded, no
+// run_finished), which must replay every stage without a model call, and resumed again once completed (a no-op).
+// Also reports journal bytes per stage. Timings are medians of a few repetitions. Exits non-zero when a resume
 // makes a model call or does not replay every stage.
 
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";

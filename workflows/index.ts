@@ -1,3 +1,4 @@
-// The builtin workflows, for programmatic use: `import { reviewChange } from "pi-workflows/builtin"`.
+// The builtin workflows, for programmatic use: `import { reviewChange, task } from "pi-workflows/builtin"`.
 
 export { default as reviewChange } from "./review-change.js";
+export { default as task } from "./task.js";
