@@ -1,0 +1,90 @@
+// The verify-claims builtin: independent reviewers in fresh contexts, each on its model, submit structured
+// verdicts with evidence; the decision is reduced by code (majority or unanimous) and every verdict is reported.
+
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ScriptedRequest } from "../extensions/workflows/testing/scripted-provider.js";
+import verifyClaims from "../workflows/verify-claims.js";
+import { createHarness, type Harness } from "./support/harness.js";
+
+const inputs = {
+	claim: "the parser handles empty input",
+	criteria: ["parse('') returns []", "a test covers it"],
+	target: "src/parse.ts",
+	models: ["scripted/fast", "scripted/smart", "scripted/other"],
+};
+
+function verdict(request: ScriptedRequest) {
+	if (request.afterToolResult) return "submitted";
+	const fails = request.stage === "reviewer-3";
+	return {
+		toolCalls: [
+			{
+				name: "submit_result",
+				arguments: {
+					verdict: fails ? "fail" : "pass",
+					evidence: [fails ? "no test named empty input in tests/" : "parse.ts:3 returns [] for ''"],
+					criteria: [
+						{ criterion: "parse('') returns []", met: true, evidence: "parse.ts:3" },
+						{ criterion: "a test covers it", met: !fails, evidence: fails ? "none found" : "parse.test.ts:9" },
+					],
+				},
+			},
+		],
+	};
+}
+
+describe("verify-claims", () => {
+	let harness: Harness;
+	beforeEach(async () => {
+		harness = await createHarness(verdict);
+	});
+	afterEach(() => harness.cleanup());
+
+	it("reduces the verdicts by majority, reporting each with its model and evidence", async () => {
+		const report = await harness.run(verifyClaims, inputs);
+		expect(report.status).toBe("completed");
+		expect(report.outputs).toMatchObject({ decision: "accepted", rule: "majority", passes: 2, fails: 1 });
+		const verdicts = report.outputs?.verdicts as Array<{ reviewer: string; model: string; verdict: string }>;
+		expect(verdicts.map((entry) => [entry.reviewer, entry.model, entry.verdict])).toEqual([
+			["reviewer-1", "scripted/fast", "pass"],
+			["reviewer-2", "scripted/smart", "pass"],
+			["reviewer-3", "scripted/other", "fail"],
+		]);
+		expect(JSON.stringify(verdicts[2])).toContain("no test named empty input");
+		// Fresh contexts: no reviewer saw another's work.
+		for (const call of harness.provider.calls.filter((entry) => !entry.afterToolResult)) {
+			const text = call.transcript.join("\n");
+			expect(text).not.toContain("submitted");
+			expect(text).toContain("the parser handles empty input");
+		}
+	});
+
+	it("a unanimous rule rejects with one fail", async () => {
+		const report = await harness.run(verifyClaims, { ...inputs, rule: "unanimous" });
+		expect(report.outputs).toMatchObject({ decision: "rejected", rule: "unanimous", passes: 2, fails: 1 });
+	});
+
+	it("a verdict without evidence is refused by its schema, and the reviewer is asked again", async () => {
+		let first = true;
+		harness = await createHarness((request) => {
+			if (request.afterToolResult && first) {
+				first = false;
+				return {
+					toolCalls: [
+						{ name: "submit_result", arguments: { verdict: "pass", evidence: ["checked"], criteria: [] } },
+					],
+				};
+			}
+			if (request.afterToolResult) return "submitted";
+			return { toolCalls: [{ name: "submit_result", arguments: { verdict: "pass", evidence: [], criteria: [] } }] };
+		});
+		const report = await harness.run(verifyClaims, { ...inputs, reviewers: 1, models: undefined });
+		expect(report.outputs).toMatchObject({ decision: "accepted", passes: 1 });
+		const retried = harness.provider.calls.filter((call) => call.stage === "reviewer-1");
+		expect(retried.length).toBeGreaterThan(1);
+	});
+
+	it("refuses a claim without criteria before any model call", () => {
+		expect(() => harness.run(verifyClaims, { claim: "x", criteria: [] })).toThrow(/invalid inputs[\s\S]*criteria/);
+	});
+});
