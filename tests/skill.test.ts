@@ -1,4 +1,4 @@
-// The package's skill loads with Pi's own skill loader and teaches the tool's real actions.
+// The package's skills load with Pi's own skill loader; the running skill teaches the tool's real actions.
 
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,8 +9,8 @@ describe("skills/workflows", () => {
 	it("loads with Pi's loader, named after its folder, with a description", () => {
 		const { skills, diagnostics } = loadSkillsFromDir({ dir: join(process.cwd(), "skills"), source: "test" });
 		expect(diagnostics).toEqual([]);
-		expect(skills.map((skill) => skill.name)).toEqual(["workflows"]);
-		expect(skills[0]?.description).toContain("workflow tool");
+		expect(skills.map((skill) => skill.name).sort()).toEqual(["workflow-authoring", "workflows"]);
+		expect(skills.find((skill) => skill.name === "workflows")?.description).toContain("workflow tool");
 	});
 
 	it("mentions every action the workflow tool has, and only those", () => {

@@ -65,7 +65,7 @@ describe("WorkflowCatalog", () => {
 	let root: string;
 	afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-	it("adds extra paths from settings, lists duplicates with an error, and leaves project files unloaded", async () => {
+	it("adds extra paths from settings, lets a user workflow shadow a builtin, lists duplicates with an error, and leaves project files unloaded", async () => {
 		root = mkdtempSync(join(tmpdir(), "pi-workflows-catalog-"));
 		const cwd = join(root, "project");
 		const agentDir = join(root, "agent");
@@ -81,9 +81,18 @@ describe("WorkflowCatalog", () => {
 		await catalog.reload();
 		const byName = Object.fromEntries(catalog.list().map((entry) => [entry.file.split("/").pop(), entry]));
 		expect(byName["shared.ts"]?.definition?.name).toBe("shared");
-		expect(byName["copy.ts"]?.error).toMatch(
-			/^duplicate workflow name "review-change" \(already defined in .*review-change\.ts\)$/,
+		// A user's workflow of a builtin's name shadows the builtin, which says by what.
+		expect(byName["copy.ts"]?.error).toBeUndefined();
+		expect(catalog.find("review-change")?.file).toBe(join(extra, "copy.ts"));
+		expect(byName["review-change.ts"]?.error).toBe(
+			`shadowed by the user workflow "review-change" in ${join(extra, "copy.ts")}`,
 		);
+		// Two of the same source are a duplicate.
+		writeFileSync(join(extra, "again.ts"), source("shared"));
+		await catalog.reload();
+		// Files are read in name order: shared.ts comes after again.ts, and is the duplicate.
+		const later = catalog.list().find((entry) => entry.file.endsWith("/shared.ts"));
+		expect(later?.error).toMatch(/^duplicate workflow name "shared" \(already defined in .*again\.ts\)$/);
 		expect(byName["local.ts"]).toMatchObject({ name: "local", scope: "project" });
 		expect(byName["local.ts"]?.error).toBeUndefined();
 		expect(byName["local.ts"]?.definition).toBeUndefined();

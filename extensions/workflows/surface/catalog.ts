@@ -72,7 +72,9 @@ export class WorkflowCatalog {
 	}
 
 	find(name: string): CatalogEntry | undefined {
+		// A shadowed builtin is listed with why; the name finds what shadows it.
 		return (
+			this.entries.find((entry) => entry.name === name && !entry.error?.startsWith("shadowed")) ??
 			this.entries.find((entry) => entry.name === name) ??
 			this.entries.find((entry) => basename(entry.file, ".ts") === name)
 		);
@@ -90,15 +92,26 @@ async function loadInto(entry: CatalogEntry): Promise<void> {
 	}
 }
 
+/** How specific a source is: a project's workflow shadows a user's, a user's shadows a builtin of the same name. */
+const SPECIFICITY: Record<WorkflowScope, number> = { builtin: 0, user: 1, project: 2 };
+
+/** Names are unique: a more specific source shadows a less specific one (the shadowed entry says by what); two of
+ * the same source are a duplicate (the later one says which file came first). */
 function markDuplicates(entries: CatalogEntry[]): void {
 	const seen = new Map<string, CatalogEntry>();
 	for (const entry of entries) {
+		if (entry.error) continue;
 		const first = seen.get(entry.name);
 		if (!first) {
 			seen.set(entry.name, entry);
 			continue;
 		}
-		if (first === entry || entry.error) continue;
+		if (SPECIFICITY[entry.scope] > SPECIFICITY[first.scope]) {
+			first.error = `shadowed by the ${entry.scope} workflow "${entry.name}" in ${entry.file}`;
+			first.definition = undefined;
+			seen.set(entry.name, entry);
+			continue;
+		}
 		entry.error = `duplicate workflow name "${entry.name}" (already defined in ${first.file})`;
 		entry.definition = undefined;
 	}
