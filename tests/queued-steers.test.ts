@@ -27,6 +27,24 @@ function gated(gate: Promise<void>) {
 	});
 }
 
+/** Starts the gated workflow and returns once "plan" finished, with the gate that holds it before "build". */
+async function startPlanned(harness: Harness) {
+	const gate = deferred();
+	const planned = deferred();
+	const run = harness.start(
+		gated(gate.promise),
+		{},
+		{
+			onEvent: (event) => {
+				if (event.type === "journal" && event.event.type === "node_finished" && event.event.stageId === "plan")
+					planned.resolve();
+			},
+		},
+	);
+	await planned.promise;
+	return { run, gate };
+}
+
 describe("messages to stages that have not started", () => {
 	let harness: Harness;
 	beforeEach(async () => {
@@ -35,19 +53,7 @@ describe("messages to stages that have not started", () => {
 	afterEach(() => harness.cleanup());
 
 	it("are queued durably and handed to the stage in its first prompt", async () => {
-		const gate = deferred();
-		const planned = deferred();
-		const run = harness.start(
-			gated(gate.promise),
-			{},
-			{
-				onEvent: (event) => {
-					if (event.type === "journal" && event.event.type === "node_finished" && event.event.stageId === "plan")
-						planned.resolve();
-				},
-			},
-		);
-		await planned.promise;
+		const { run, gate } = await startPlanned(harness);
 		const reply = await run.steer("build", "use the fast path");
 		expect(reply).toContain('Queued for stage "build"');
 		expect(reply).toContain("stages started so far: plan");
@@ -65,19 +71,7 @@ describe("messages to stages that have not started", () => {
 	});
 
 	it("sent while nobody drives the run, a message reaches the stage when a resume starts it", async () => {
-		const gate = deferred();
-		const planned = deferred();
-		const run = harness.start(
-			gated(gate.promise),
-			{},
-			{
-				onEvent: (event) => {
-					if (event.type === "journal" && event.event.type === "node_finished" && event.event.stageId === "plan")
-						planned.resolve();
-				},
-			},
-		);
-		await planned.promise;
+		const { run, gate } = await startPlanned(harness);
 		run.pause("a break");
 		gate.resolve();
 		expect((await run.done).status).toBe("paused");
@@ -94,19 +88,7 @@ describe("messages to stages that have not started", () => {
 	});
 
 	it("refuses a stage that ended, and more than the queue holds, sending nothing", async () => {
-		const gate = deferred();
-		const planned = deferred();
-		const run = harness.start(
-			gated(gate.promise),
-			{},
-			{
-				onEvent: (event) => {
-					if (event.type === "journal" && event.event.type === "node_finished" && event.event.stageId === "plan")
-						planned.resolve();
-				},
-			},
-		);
-		await planned.promise;
+		const { run, gate } = await startPlanned(harness);
 		await expect(run.steer("plan", "too late")).rejects.toThrow(
 			`Run ${run.runId}: stage "plan" has already ended (completed); nothing was sent.`,
 		);

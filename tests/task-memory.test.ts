@@ -190,7 +190,7 @@ describe("failingLines", () => {
 			"> app@1.0.0 test",
 			"> vitest run",
 			"",
-			" RUN  v3.2.4 /work/app",
+			" RUN  v3.2.4 /project",
 			"",
 			" \u001b[31m❯\u001b[39m tests/parser.test.ts (3 tests | 1 failed) 5ms",
 			"   \u001b[32m✓\u001b[39m parser > reads words 1ms",

@@ -80,8 +80,11 @@ describe("verify-claims", () => {
 		});
 		const report = await harness.run(verifyClaims, { ...inputs, reviewers: 1, models: undefined });
 		expect(report.outputs).toMatchObject({ decision: "accepted", passes: 1 });
-		const retried = harness.provider.calls.filter((call) => call.stage === "reviewer-1");
-		expect(retried.length).toBeGreaterThan(1);
+		// The empty evidence was refused with the schema's reason; the reviewer's second submission is the verdict.
+		const calls = harness.provider.calls.filter((call) => call.stage === "reviewer-1");
+		expect(calls[1]?.lastMessage).toContain("evidence: must not have fewer than 1 items");
+		const verdicts = (report.outputs?.verdicts ?? []) as Array<{ evidence: string[] }>;
+		expect(verdicts[0]?.evidence).toEqual(["checked"]);
 	});
 
 	it("refuses a claim without criteria before any model call", () => {

@@ -17,7 +17,8 @@ export interface NodeRef {
 	kind: NodeKind;
 	name: string;
 	parents: string[];
-	/** What an earlier process recorded under the same identity, when it was a call of the same kind. */
+	/** What an earlier process recorded under the same identity, when it was a call of the same kind (as it was
+	 * before this call journaled anything). */
 	recorded?: NodeState;
 }
 
@@ -84,7 +85,11 @@ export async function callNode<K extends NodeKind, Ready extends Prepared, P>(
 	const { services } = scope;
 	const key = scope.calls.next(call.kind, call.name);
 	const previous = services.fold.byKey(key);
-	const recorded = previous?.kind === call.kind ? previous : undefined;
+	// A copy: the fold moves the live node on as this call journals its start, but the record is what came before.
+	const recorded =
+		previous?.kind === call.kind
+			? { ...previous, sessionFiles: [...previous.sessionFiles], steers: [...previous.steers] }
+			: undefined;
 	const id = recorded?.id ?? services.ids.next(call.idName ?? call.name);
 	const node: NodeRef = { id, key, kind: call.kind, name: call.name, parents: scope.frontier.take(), recorded };
 	const fail = (reason: string, stopped = false) => new StageError(services.workflow, id, reason, stopped);

@@ -8,7 +8,6 @@
 import { createHash } from "node:crypto";
 import { StageError } from "../../authoring/stage-error.js";
 import type { StageOptions, StageResult, StageSession, TaskOptions } from "../../authoring/types.js";
-import type { WorktreeRecord } from "../../store/events.js";
 import { CallScope } from "../call-identity.js";
 import { Frontier } from "../graph.js";
 import type { Scope } from "../scope.js";
@@ -114,7 +113,6 @@ function sessionCall(
 	const { services } = scope;
 	const model = (typeof options === "object" && options?.model) || services.settings.defaultModel || "";
 	let inner: Opened | undefined;
-	let recordedWorktree: WorktreeRecord | undefined;
 	const innerScope = (node: NodeRef, sessionFile: string): Opened => {
 		inner ??= {
 			node,
@@ -154,8 +152,6 @@ function sessionCall(
 			const sessionFile = changed ? attemptFile(scope, node.id, node.recorded) : ready.sessionFile;
 			innerScope(node, sessionFile);
 			const recorded = node.recorded;
-			// Read now: once this start is journaled, the record's start is this one.
-			recordedWorktree = recorded?.started.kind === "stage" ? recorded.started.worktree : undefined;
 			if (recorded?.status === "completed" && !changed) return { type: "replay", result: recorded.result };
 			return { type: "run", ...(changed ? { rerun: changed } : {}), detail: undefined };
 		},
@@ -165,7 +161,7 @@ function sessionCall(
 			const own = worktreeOptions(options.worktree);
 			if (own && inner) {
 				// One worktree for the whole conversation: every prompt works there.
-				const recorded = recordedWorktree;
+				const recorded = node.recorded?.started.kind === "stage" ? node.recorded.started.worktree : undefined;
 				const made = await ensureWorktree(scope, node.id, own, recorded, "its worktree");
 				if (!made.ok) return { status: "failed", error: made.error, durationMs: Date.now() - startedAt };
 				if (made.value.root !== recorded?.root || made.value.baseCommit !== recorded?.baseCommit) {
