@@ -82,7 +82,8 @@ describe("verify-claims", () => {
 		expect(report.outputs).toMatchObject({ decision: "accepted", passes: 1 });
 		// The empty evidence was refused with the schema's reason; the reviewer's second submission is the verdict.
 		const calls = harness.provider.calls.filter((call) => call.stage === "reviewer-1");
-		expect(calls[1]?.lastMessage).toContain("evidence: must not have fewer than 1 items");
+		// Pi words its schema errors per line: "must not have fewer than 1 items" (0.73.1), "expected at least 1 items" (1.x).
+		expect(calls[1]?.lastMessage).toMatch(/evidence: (must not have fewer than|expected at least) 1 items/);
 		const verdicts = (report.outputs?.verdicts ?? []) as Array<{ evidence: string[] }>;
 		expect(verdicts[0]?.evidence).toEqual(["checked"]);
 	});

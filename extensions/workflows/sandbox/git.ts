@@ -136,3 +136,21 @@ export async function commitTree(git: Git, tree: string, parent: string, message
 export function excludes(links: readonly string[]): string[] {
 	return links.map((entry) => `:(top,exclude,literal)${entry}`);
 }
+
+/** Work on a repository's worktree list, one at a time per repository: two `git worktree add` at once can read
+ * each other's half-written admin folder ("failed to read .git/worktrees/<name>/commondir"). */
+const repositoryQueues = new Map<string, Promise<unknown>>();
+
+export function oneAtATime<T>(repository: string, work: () => Promise<T>): Promise<T> {
+	const before = repositoryQueues.get(repository) ?? Promise.resolve();
+	const turn = before.then(work, work);
+	const settled = turn.then(
+		() => undefined,
+		() => undefined,
+	);
+	repositoryQueues.set(repository, settled);
+	void settled.then(() => {
+		if (repositoryQueues.get(repository) === settled) repositoryQueues.delete(repository);
+	});
+	return turn;
+}

@@ -26,6 +26,7 @@ import {
 	gitIn,
 	gitSaid,
 	isDirectory,
+	oneAtATime,
 	PREFIXES,
 	type Result,
 	refuse,
@@ -93,11 +94,15 @@ interface Plan {
 
 /** Creates the worktree and its branch, or changes nothing. */
 export async function createWorktree(req: WorktreeRequest): Promise<Result<Worktree>> {
-	const { label, branch } = req;
-	const repo = await repoRootOf(req.repoCwd, label);
+	const repo = await repoRootOf(req.repoCwd, req.label);
 	if (!repo.ok) return repo;
-	const git = gitIn(repo.value);
-	const plan = await checkRequest(req, repo.value, git);
+	return oneAtATime(repo.value, () => createIn(repo.value, req));
+}
+
+async function createIn(repository: string, req: WorktreeRequest): Promise<Result<Worktree>> {
+	const { label, branch } = req;
+	const git = gitIn(repository);
+	const plan = await checkRequest(req, repository, git);
 	if (!plan.ok) return failure(label, plan.error);
 	const { repoRoot, head, links, dirty } = plan.value;
 	let start = plan.value.baseCommit;
@@ -257,10 +262,14 @@ export async function snapshotWorktree(
 }
 
 /** Removes the worktree folder and its git registration; deletes its branch when deleteBranch. Done twice is fine. */
-export async function removeWorktree(
+export function removeWorktree(
 	wt: Worktree,
 	options: { deleteBranch: boolean; label?: string },
 ): Promise<Result<void>> {
+	return oneAtATime(wt.repoRoot, () => removeNow(wt, options));
+}
+
+async function removeNow(wt: Worktree, options: { deleteBranch: boolean; label?: string }): Promise<Result<void>> {
 	const label = options.label ?? defaultLabel(wt);
 	const repo = await repoRootOf(wt.repoRoot, label);
 	if (!repo.ok) return repo;
