@@ -58,4 +58,22 @@ describe("workflow() types", () => {
 		};
 		expectTypeOf(check).toBeFunction();
 	});
+
+	it("takes a workflow without name, inputs or outputs (as Atomic files write it), and task for prompt", () => {
+		const definition = workflow({
+			description: "types",
+			run: async (ctx) => {
+				// @ts-expect-error: no inputs are declared
+				ctx.inputs.other;
+				await ctx.task("a", { task: "A", excludedTools: ["bash"] });
+				return {};
+			},
+		});
+		expectTypeOf(definition.name).toEqualTypeOf<string>();
+		workflow({
+			description: "types",
+			// @ts-expect-error: no outputs are declared, so none may be returned
+			run: async () => ({ result: "x" }),
+		});
+	});
 });

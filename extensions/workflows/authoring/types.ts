@@ -62,12 +62,17 @@ export type Previous = StageResult | readonly StageResult[] | string;
 
 /** Options of one stage. */
 export interface TaskOptions {
-	/** What the stage must do. */
-	prompt: string;
+	/** What the stage must do (required: this or its other name, `task`). */
+	prompt?: string;
+	/** Another name for `prompt` (as workflow files written for Atomic say it). */
+	task?: string;
 	/** `fresh` (default) starts an empty session; `fork` continues from an earlier stage's transcript. */
 	context?: ContextMode;
 	/** With `context: "fork"`: name of the earlier stage to fork from (default: the single parent stage). */
 	forkFrom?: string;
+	/** With `context: "fork"`: a Pi session file to continue from instead of a stage of this run (a copy is made;
+	 * the file itself is never written). */
+	forkFromSessionFile?: string;
 	/** `provider/id` or `provider/id:level`; default: the model the run was started with. */
 	model?: string;
 	/** Models to try in order when one fails in a way a retry cannot fix (auth, quota, overflow, silence, ...). */
@@ -82,6 +87,8 @@ export interface TaskOptions {
 	toolTimeoutMs?: number;
 	/** Allow-list of tool names the stage may use (default: Pi's read, bash, edit, write). */
 	tools?: readonly string[];
+	/** Tools taken out of `tools` (or of the default list). */
+	excludedTools?: readonly string[];
 	/** Path the final assistant text is written to (relative paths land in the run's artifacts folder). */
 	output?: string;
 	/** `file-only` returns a reference to `output`, never the text (default `inline`). */
@@ -139,6 +146,8 @@ export interface ParallelOptions {
 	concurrency?: number;
 	/** Stop the other branches at the first failure (default true). With false every branch runs to its end. */
 	failFast?: boolean;
+	/** A name for the group: its stages carry it (journal, report) and the graph labels the fork with it. */
+	group?: string;
 }
 
 /** A parallel branch: a stage, or a function that runs its own sequence with a branch-scoped ctx. */
@@ -212,7 +221,10 @@ export interface ExitOptions {
 
 /** Options of a multi-turn stage (`ctx.stage`): a stage's options without the prompt, which each `prompt()` gives.
  * One model (no fallbacks) and its own conversation (no fork). */
-export type StageOptions = Omit<TaskOptions, "prompt" | "fallbackModels" | "context" | "forkFrom">;
+export type StageOptions = Omit<
+	TaskOptions,
+	"prompt" | "task" | "fallbackModels" | "context" | "forkFrom" | "forkFromSessionFile"
+>;
 
 /** A multi-turn stage: one conversation, several prompts. Await each prompt before the next; close it when done. */
 export interface StageSession {
@@ -367,7 +379,10 @@ export type InferSchema<P extends TProperties> = Static<TObject<P>>;
 /** A workflow as `workflow()` returns it. */
 export interface WorkflowDefinition<I extends TProperties = TProperties, O extends TProperties = TProperties> {
 	readonly kind: "pi-workflow";
+	/** Its name; "" until the loader names it after its file (a workflow declared without one). */
 	readonly name: string;
+	/** The file it was loaded from (set by the loader). */
+	readonly file?: string;
 	readonly description: string;
 	readonly inputs: I;
 	readonly outputs: O;

@@ -112,7 +112,7 @@ async function runChain<I>(
 	const results: StageResult[] = [];
 	for (const step of steps) {
 		const previous = results.at(-1);
-		let prompt = String(step.prompt ?? "");
+		let prompt = String(step.prompt ?? step.task ?? "");
 		if (prompt.includes("{task}")) {
 			if (options.task === undefined) {
 				throw new StageError(workflow, step.name, `prompt uses {task} but the chain was given no "task" option`);
@@ -123,11 +123,15 @@ async function runChain<I>(
 		if (usesPrevious) prompt = prompt.replaceAll("{previous}", previous?.text ?? "");
 		// Without a {previous} placeholder the prior step still reaches this one as a handoff.
 		const handoff = !usesPrevious && previous && step.previous === undefined ? previous : step.previous;
-		const { name, ...taskOptions } = step;
-		results.push(await ctx.task(name, { ...taskOptions, prompt, previous: handoff }));
+		// `task` is the prompt's other name, read above; a step giving both keeps both, for the stage to refuse.
+		const { name, task, ...taskOptions } = step;
+		const both = step.prompt !== undefined && task !== undefined ? { task } : {};
+		results.push(await ctx.task(name, { ...taskOptions, ...both, prompt, previous: handoff }));
 	}
 	return results;
 }
+
+const PARALLEL_OPTION_KEYS = ["concurrency", "failFast", "group"];
 
 async function runParallel<I>(
 	scope: Scope,
@@ -143,6 +147,19 @@ async function runParallel<I>(
 		throw new WorkflowUsageError(
 			workflow,
 			`parallel expected concurrency to be an integer from 1 and up, got ${JSON.stringify(options.concurrency)}`,
+		);
+	}
+	const unknown = Object.keys(options).filter((key) => !PARALLEL_OPTION_KEYS.includes(key));
+	if (unknown.length > 0) {
+		throw new WorkflowUsageError(
+			workflow,
+			`parallel: unknown option ${unknown.map((key) => `"${key}"`).join(", ")}: pi-workflows has no such option (expected one of: ${PARALLEL_OPTION_KEYS.join(", ")})`,
+		);
+	}
+	if (options.group !== undefined && (typeof options.group !== "string" || options.group.trim() === "")) {
+		throw new WorkflowUsageError(
+			workflow,
+			`parallel expected group to be a non-empty name, got ${JSON.stringify(options.group)}`,
 		);
 	}
 	// No branches: nothing consumes the frontier, so the next call keeps its parents.
@@ -164,6 +181,7 @@ async function runParallel<I>(
 					frontier: frontiers[index] as Frontier,
 					signal,
 					calls: callScopes[index] as CallScope,
+					...(options.group ? { group: options.group } : {}),
 				};
 				if (signal.aborted)
 					throw new StageError(workflow, branchLabel(step, index), "not started: a sibling branch failed", true);

@@ -123,6 +123,7 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 
 	const services: RunServices = {
 		workflow: definition.name,
+		...(definition.file ? { workflowFile: definition.file } : {}),
 		runId,
 		paths,
 		settings,

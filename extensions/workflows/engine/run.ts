@@ -54,12 +54,17 @@ export function startWorkflow(
 	inputs: unknown,
 	options: RunWorkflowOptions,
 ): WorkflowRun {
+	if (!definition.name) {
+		throw new Error(
+			`Workflow without a name: give workflow({ name: ... }) one, or load it from a file (it takes the file's name); nothing was started.`,
+		);
+	}
 	const problems = checkInputs(definition.inputs, inputs ?? {});
 	if (problems.length > 0) {
 		throw new Error(`Workflow "${definition.name}": invalid inputs:\n- ${problems.join("\n- ")}`);
 	}
 	checkBudgetOption(`Workflow "${definition.name}"`, options.budget);
-	const settings = runSettings(options);
+	const settings = runSettings({ ...options, ...inputConcurrency(definition, inputs) });
 	const costLimit = (options.budget?.maxCostUsd ?? definition.budget?.maxCostUsd) !== undefined;
 	const known = [
 		...(settings.defaultModel ? [{ spec: settings.defaultModel, where: "the run's default model" }] : []),
@@ -94,6 +99,19 @@ export function startWorkflow(
 		settings,
 		...(options.budget ? { budgetOverride: options.budget } : {}),
 	});
+}
+
+/** A workflow that declares the input `max_concurrency` (as Atomic's do) sets the run's stage limit with it. */
+function inputConcurrency(definition: AnyWorkflowDefinition, inputs: unknown): { concurrency?: number } {
+	if (!("max_concurrency" in definition.inputs)) return {};
+	const value = (inputs as Record<string, unknown> | undefined)?.max_concurrency;
+	if (value === undefined) return {};
+	if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
+		throw new Error(
+			`Workflow "${definition.name}": input "max_concurrency" (the run's limit on stages in flight): expected a whole number from 1, got ${JSON.stringify(value)}; nothing was started.`,
+		);
+	}
+	return { concurrency: value };
 }
 
 /** Runs a workflow to its end and returns the final report (status completed, failed, blocked or cancelled). */

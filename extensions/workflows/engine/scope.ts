@@ -21,6 +21,8 @@ import type { RunSettings } from "./run-settings.js";
 
 export interface RunServices {
 	workflow: string;
+	/** The file the run's workflow was loaded from, when it was (named in errors about its code). */
+	workflowFile?: string;
 	runId: string;
 	paths: RunPaths;
 	settings: RunSettings;
@@ -74,6 +76,8 @@ export interface Scope {
 	calls: CallScope;
 	/** The node the calls of this scope belong to (a child workflow's, a multi-turn stage's). */
 	within?: string;
+	/** The name of the parallel group (`ctx.parallel(..., { group })`) this scope is a branch of. */
+	group?: string;
 	/** The child workflow this scope runs in (absent: the run's own workflow). */
 	frame?: WorkflowFrame;
 	/** Where the stages of this scope work when they have no worktree of their own (absent: the run's cwd). */
@@ -83,6 +87,8 @@ export interface Scope {
 /** A child workflow while it runs: its name and outputs (for ctx.exit), depth, limits, and its own stop. */
 export interface WorkflowFrame {
 	name: string;
+	/** The file the child's definition was loaded from, when it was. */
+	file?: string;
 	/** The child's node in the parent's graph. */
 	nodeId: string;
 	/** 1 for a child of the run's workflow, 2 for a grandchild, ... */

@@ -124,6 +124,8 @@ interface NodeStartedBase {
 	rerun?: string;
 	/** The node it belongs to: a child workflow's node, or the multi-turn stage a prompt is part of. */
 	within?: string;
+	/** The named parallel group it runs in (`ctx.parallel(..., { group })`). */
+	group?: string;
 }
 
 /** A git worktree a stage (or the whole run) works in, as created: enough to find it again on resume. */

@@ -26,6 +26,8 @@ export interface GraphNode {
 	replayed?: boolean;
 	/** Short extra shown after the id (duration, model). */
 	label?: string;
+	/** The named parallel group it ran in: a fork whose branches all start in one names it. */
+	group?: string;
 }
 
 export interface GraphOptions {
@@ -269,7 +271,9 @@ function draw(group: readonly GraphItem[]): string[] {
 		} else if (item.type === "collapsed") {
 			lines.push(collapsedText(item));
 		} else {
-			lines.push(`┬ ${item.width} in parallel${item.named ? `  <- ${parentNames(item.parents)}` : ""}`);
+			const group = forkGroup(item);
+			const named = item.named ? `  <- ${parentNames(item.parents)}` : "";
+			lines.push(`┬ ${item.width} in parallel${group ? ` (${group})` : ""}${named}`);
 			item.branches.forEach((branch, index) => {
 				const last = index === item.branches.length - 1;
 				draw(branch).forEach((line, row) => {
@@ -279,6 +283,13 @@ function draw(group: readonly GraphItem[]): string[] {
 		}
 	}
 	return lines;
+}
+
+/** The group every branch of a fork starts in, if one. */
+function forkGroup(item: GraphForkItem): string | undefined {
+	const groups = new Set(item.branches.map((branch) => (branch[0] ? nodesOf(branch[0])[0]?.group : undefined)));
+	const [only] = groups;
+	return groups.size === 1 ? only : undefined;
 }
 
 function nodeLine(item: GraphNodeItem): string {

@@ -66,6 +66,7 @@ export function stageGraphNodes(stages: ReadonlyArray<StageReport & { within?: s
 	return stages.map((stage) => {
 		const node: GraphNode = { id: stage.id, kind: stage.kind, status: stage.status, parents: stage.parents };
 		if (stage.within !== undefined) node.within = stage.within;
+		if (stage.group !== undefined) node.group = stage.group;
 		const models = new Set(stage.attempts.map((attempt) => attempt.model).filter((model) => model));
 		if (models.size > 1) node.attempts = models.size;
 		if (stage.replayed) node.replayed = true;

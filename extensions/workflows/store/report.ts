@@ -34,6 +34,8 @@ export interface StageReport {
 	rerun?: string;
 	/** The node it belongs to: a child workflow's node, or the multi-turn stage a prompt is part of. */
 	within?: string;
+	/** The named parallel group it ran in. */
+	group?: string;
 	/** A stage in a git worktree: its change (the `.patch` artifact, files, +/-) and where the worktree is. */
 	change?: { patch: string; files: number; insertions: number; deletions: number };
 	worktree?: { root: string; branch: string };
@@ -109,6 +111,7 @@ export function buildReport(fold: RunFold, runDir: string, artifacts: readonly s
 			usage: node.usage,
 			replayed: node.replayed,
 			...(node.within ? { within: node.within } : {}),
+			...(started.group ? { group: started.group } : {}),
 		};
 		if (started.kind === "task" || started.kind === "stage") {
 			stage.model = started.model;

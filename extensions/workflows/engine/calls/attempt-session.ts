@@ -67,7 +67,7 @@ export function runSession(
 		...(place.worktree ? { contextRoot: place.worktree.root } : {}),
 		agentDir: settings.agentDir,
 		sessionFile: plan.sessionFile,
-		forkFrom: stage.forkSource?.sessionFile,
+		forkFrom: stage.forkSource?.sessionFile ?? stage.forkFile,
 		model: model.value,
 		tools,
 		appendSystemPrompt: options.systemPrompt,

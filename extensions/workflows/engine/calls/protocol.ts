@@ -172,6 +172,7 @@ export function journalStart<K extends NodeKind>(
 			name: node.name,
 			parents: node.parents,
 			...(scope.within ? { within: scope.within } : {}),
+			...(scope.group ? { group: scope.group } : {}),
 			fingerprint: ready.fingerprint,
 			...(ready.consumed && Object.keys(ready.consumed).length > 0 ? { consumed: ready.consumed } : {}),
 			...(rerun ? { rerun } : {}),

@@ -98,7 +98,10 @@ function stageProblem(given: StageOptions): string | undefined {
 	if (options.fallbackModels !== undefined) {
 		return "fallbackModels: a multi-turn stage keeps one conversation with one model; use ctx.task for fallbacks";
 	}
-	if (options.context === "fork") return `context "fork": a multi-turn stage starts its own conversation`;
+	if (options.context === "fork" || options.forkFrom !== undefined || options.forkFromSessionFile !== undefined)
+		return `context "fork": a multi-turn stage starts its own conversation`;
+	if (options.prompt !== undefined || options.task !== undefined)
+		return "prompt: a multi-turn stage takes each prompt from prompt(text)";
 	return undefined;
 }
 

@@ -6,6 +6,7 @@ import { StageError } from "../../authoring/stage-error.js";
 import type { StageResult, TaskOptions } from "../../authoring/types.js";
 import type { Scope } from "../scope.js";
 import { prepareStage } from "../stage/prepare.js";
+import { normalizeTaskOptions } from "../stage/task-options.js";
 import { callNode, type NodeCall } from "./protocol.js";
 import { runTaskAttempts } from "./task-attempts.js";
 import { attemptFile, planTask, type Ready, type TaskPlan, taskStart } from "./task-plan.js";
@@ -25,7 +26,8 @@ export async function runTask(
 	session?: SessionLink,
 ): Promise<StageResult> {
 	const stageName = typeof name === "string" && name.trim() ? name : "(unnamed)";
-	return (await callNode(scope, taskCall(scope, stageName, name, options, session))) as StageResult;
+	const normalized = normalizeTaskOptions(options);
+	return (await callNode(scope, taskCall(scope, stageName, name, normalized, session))) as StageResult;
 }
 
 function taskCall(

@@ -23,6 +23,7 @@ type ToolFn = (args: never, call: ToolCallContext) => unknown;
 /** How the call goes ahead: call `fn`, or take it as done without calling it (a person said so). */
 type ToolPlan = { call: true } | { call: false };
 
+const TOOL_OPTION_KEYS = ["retries", "timeoutMs", "failureMode", "idempotent", "onInterrupted"];
 const RUN_AGAIN = "run it again";
 const TREAT_AS_DONE = "treat it as done";
 
@@ -245,6 +246,10 @@ function checkToolCall(name: unknown, args: unknown, fn: unknown, options: ToolC
 		return `args: expected JSON data (${error instanceof Error ? error.message : String(error)})`;
 	}
 	if (typeof options !== "object" || options === null) return `options: expected an object, got ${typeof options}`;
+	const unknown = Object.keys(options).filter((key) => !TOOL_OPTION_KEYS.includes(key));
+	if (unknown.length > 0) {
+		return `unknown option ${unknown.map((key) => `"${key}"`).join(", ")}: pi-workflows has no such ctx.tool option (expected one of: ${TOOL_OPTION_KEYS.join(", ")})`;
+	}
 	const { retries, timeoutMs, failureMode, onInterrupted, idempotent } = options;
 	if (retries !== undefined && (!Number.isInteger(retries) || retries < 0)) {
 		return `retries: expected an integer from 0 and up, got ${JSON.stringify(retries)}`;

@@ -33,7 +33,7 @@ export async function runChildWorkflow(
 	definition: AnyWorkflowDefinition,
 	options: ChildWorkflowOptions<unknown> = {},
 ): Promise<ChildWorkflowResult<Record<string, unknown>>> {
-	const name = isWorkflowDefinition(definition) ? definition.name : "(not a workflow)";
+	const name = isWorkflowDefinition(definition) ? definition.name || "(unnamed)" : "(not a workflow)";
 	return (await callNode(scope, workflowCall(scope, name, definition, options ?? {}))) as ChildWorkflowResult<
 		Record<string, unknown>
 	>;
@@ -97,6 +97,7 @@ function childProblem(
 	if (!isWorkflowDefinition(definition)) {
 		return `workflow: expected a definition made by workflow() (a module's default export), got ${describe(definition)}`;
 	}
+	if (!definition.name) return `workflow: the definition has no name; give workflow({ name: ... }) one`;
 	if (!isRecord(options))
 		return `workflow "${name}": options: expected { inputs?, budget? }, got ${describe(options)}`;
 	const depth = (scope.frame?.depth ?? 0) + 1;
@@ -135,6 +136,7 @@ async function runChild(
 	const budget = options.budget ?? childBudget(definition);
 	const frame: WorkflowFrame = {
 		name: definition.name,
+		...(definition.file ? { file: definition.file } : {}),
 		nodeId: node.id,
 		depth: (scope.frame?.depth ?? 0) + 1,
 		outputs: definition.outputs,

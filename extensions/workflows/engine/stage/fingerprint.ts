@@ -15,6 +15,8 @@ export interface FingerprintParts {
 	outputMode: string;
 	context: string;
 	forkFrom?: string;
+	/** A Pi session file the stage forks from (`forkFromSessionFile`); its content is hashed too. */
+	forkFile?: string;
 	fallbackModels?: readonly string[];
 	schema?: unknown;
 	worktree?: unknown;
@@ -24,7 +26,7 @@ export function stageFingerprint(parts: FingerprintParts): string {
 	const hash = createHash("sha256");
 	const { reads, ...rest } = parts;
 	hash.update(JSON.stringify(rest));
-	for (const path of reads) {
+	for (const path of [...reads, ...(parts.forkFile ? [parts.forkFile] : [])]) {
 		hash.update(`\0${path}\0`);
 		hash.update(readFileSync(path));
 	}

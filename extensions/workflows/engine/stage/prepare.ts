@@ -3,6 +3,8 @@
 // and the digests of what it consumes. Problems come back as data (`ok: false`) so the call can be
 // journaled as failed without a model call.
 
+import { existsSync, statSync } from "node:fs";
+import { resolve } from "node:path";
 import { budgetProblems, STAGE_BUDGET_KEYS } from "../../authoring/budget-spec.js";
 import type { StageResult, TaskOptions, WorktreeOptions } from "../../authoring/types.js";
 import type { ResolvedModel } from "../../stages/model-spec.js";
@@ -13,6 +15,7 @@ import { stageFingerprint } from "./fingerprint.js";
 import { resolveOutputPath, resolveReadPath } from "./paths.js";
 import { buildStagePrompt } from "./prompt.js";
 import { schemaProblem } from "./structured-result.js";
+import { taskOptionNameProblem } from "./task-options.js";
 
 /** One of a stage's models, in the order they are tried: resolved, or to be skipped (no credentials). */
 export interface ModelChoice {
@@ -31,6 +34,8 @@ export interface PreparedStage {
 	outputPath?: string;
 	/** The completed stage whose transcript this one continues (`context: "fork"`). */
 	forkSource?: StageResult;
+	/** The Pi session file it continues instead (`forkFromSessionFile`), absolute. */
+	forkFile?: string;
 	prompt: string;
 	fingerprint: string;
 	consumed: Record<string, string>;
@@ -49,7 +54,12 @@ export function prepareStage(
 ): Prepared {
 	const { services } = scope;
 	const problem = checkTaskOptions(rawName, options);
-	if (problem) return { ok: false, error: problem };
+	if (problem) {
+		// An option the code names wrongly is a fault of the workflow's file: say which.
+		const file = scope.frame ? scope.frame.file : services.workflowFile;
+		const where = file && /^unknown option/.test(problem) ? ` (in ${file})` : "";
+		return { ok: false, error: `${problem}${where}` };
+	}
 	const spec = options.model ?? services.settings.defaultModel;
 	if (!spec)
 		return { ok: false, error: `model: none given and the run has no default model; set "model" to "provider/id"` };
@@ -84,9 +94,14 @@ export function prepareStage(
 		if (!resolved.ok) return resolved;
 		reads.push(resolved.path);
 	}
-	const context = options.context ?? "fresh";
+	const context = options.context ?? (options.forkFromSessionFile !== undefined ? "fork" : "fresh");
 	let forkSource: StageResult | undefined;
-	if (context === "fork") {
+	let forkFile: string | undefined;
+	if (options.forkFromSessionFile !== undefined) {
+		const file = forkFileProblem(options, roots.cwd);
+		if (!file.ok) return file;
+		forkFile = file.path;
+	} else if (context === "fork") {
 		const source = findForkSource(scope, options.forkFrom, parents);
 		if (!source.ok) return source;
 		forkSource = source.result;
@@ -94,7 +109,8 @@ export function prepareStage(
 	const prompt = buildStagePrompt({
 		workflow: services.workflow,
 		stage: id,
-		prompt: options.prompt,
+		// Checked above: a non-empty string.
+		prompt: options.prompt as string,
 		previous: options.previous,
 		reads,
 		outputPath,
@@ -109,6 +125,7 @@ export function prepareStage(
 		outputMode: options.outputMode ?? "inline",
 		context,
 		forkFrom: options.forkFrom,
+		...(forkFile ? { forkFile } : {}),
 		// Absent keys leave the fingerprints of stages without them as they were.
 		fallbackModels: options.fallbackModels,
 		schema: options.schema,
@@ -123,6 +140,7 @@ export function prepareStage(
 			reads,
 			outputPath,
 			forkSource,
+			...(forkFile ? { forkFile } : {}),
 			prompt,
 			fingerprint,
 			consumed,
@@ -144,6 +162,8 @@ function checkTaskOptions(name: unknown, options: TaskOptions): string | undefin
 	if (typeof name !== "string" || name.trim() === "")
 		return `name: expected a non-empty string, got ${JSON.stringify(name)}`;
 	if (typeof options !== "object" || options === null) return `options: expected an object, got ${typeof options}`;
+	const names = taskOptionNameProblem(options);
+	if (names) return names;
 	if (typeof options.prompt !== "string" || options.prompt.trim() === "") {
 		return `prompt: expected a non-empty string, got ${JSON.stringify(options.prompt)}`;
 	}
@@ -184,6 +204,24 @@ function checkTaskOptions(name: unknown, options: TaskOptions): string | undefin
 	const budget = budgetProblems(options.budget, "budget", STAGE_BUDGET_KEYS);
 	if (budget.length > 0) return budget.join("; ");
 	return undefined;
+}
+
+/** `forkFromSessionFile`: a Pi session file (relative to the project) that exists, for a stage that forks. */
+function forkFileProblem(options: TaskOptions, cwd: string): { ok: true; path: string } | { ok: false; error: string } {
+	const given = options.forkFromSessionFile;
+	if (typeof given !== "string" || given.trim() === "")
+		return {
+			ok: false,
+			error: `forkFromSessionFile: expected the path of a Pi session file, got ${JSON.stringify(given)}`,
+		};
+	if (options.context === "fresh")
+		return { ok: false, error: `forkFromSessionFile: a fresh stage forks nothing; drop context "fresh" or the file` };
+	if (options.forkFrom !== undefined)
+		return { ok: false, error: `forkFromSessionFile and forkFrom both name what to fork from; give one of them` };
+	const path = resolve(cwd, given);
+	if (!existsSync(path) || !statSync(path).isFile())
+		return { ok: false, error: `forkFromSessionFile: no session file at ${path}` };
+	return { ok: true, path };
 }
 
 function findForkSource(
