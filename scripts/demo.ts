@@ -1,6 +1,7 @@
 // `npm run demo`: runs the builtin review-change workflow end to end in a fresh temp project, against a
-// scripted demo model (no API key, no network), prints live progress, the outputs and the stage graph,
-// and where the run's report is. Exits non-zero when the run does not complete.
+// scripted demo model (no API key, no network), prints live progress, the verdict with its blockers and
+// suggestions (the reviewers' structured findings that carried evidence), the stage graph, and where the run's
+// report is. Exits non-zero when the run does not complete.
 
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +13,7 @@ import { renderGraph } from "../extensions/workflows/store/graph-text.js";
 import { formatCost, formatDuration, stageGraphNodes } from "../extensions/workflows/store/report-markdown.js";
 import { createInMemoryModelRegistry } from "../extensions/workflows/testing/in-memory-models.js";
 import { createScriptedProvider, type ScriptedRequest } from "../extensions/workflows/testing/scripted-provider.js";
+import type { ReviewedFinding } from "../workflows/lib/review-findings.js";
 import reviewChange from "../workflows/review-change.js";
 
 // A throwaway project with one file to review, and an empty agent dir so ~/.pi is never read or written.
@@ -25,7 +27,29 @@ writeFileSync(
 	"export function parseList(text: string): string[] {\n\treturn text.split(',').slice(0, -1);\n}\n",
 );
 
-/** Plausible answers per stage; the scout first reads the file through Pi's real `read` tool. */
+const OFF_BY_ONE = {
+	severity: "blocker",
+	file: "src/parser.ts",
+	line: 2,
+	evidence: "`return text.split(',').slice(0, -1);`: parseList('a,b') returns ['a'], the last item is lost",
+	suggestion: "Remove the `.slice(0, -1)`",
+};
+/** A hunch without evidence: the workflow drops it before the synthesis sees it. */
+const HUNCH = { severity: "major", file: "src/parser.ts", line: 0, evidence: "", suggestion: "Trim the items?" };
+const NO_TEST = {
+	severity: "minor",
+	file: "src/parser.ts",
+	line: 1,
+	evidence: "`grep -r parseList` finds no test that calls it",
+	suggestion: "Add tests for empty and single-item input",
+};
+
+function submit(result: Record<string, unknown>, delayMs: number) {
+	return { delayMs, toolCalls: [{ name: "submit_result", arguments: result }] };
+}
+
+/** Plausible answers per stage: the scout first reads the file through Pi's real `read` tool; the reviewers submit
+ * structured findings; the synthesis reads findings.json (whose path its prompt names) and sorts what it holds. */
 function script(request: ScriptedRequest) {
 	const delayMs = 150 + Math.floor(Math.random() * 150);
 	switch (request.stage) {
@@ -38,20 +62,27 @@ function script(request: ScriptedRequest) {
 				text: "# Scout map\n\n- src/parser.ts: `parseList` splits a comma-separated list.\n- Risk: `slice(0, -1)` drops the last item.",
 			};
 		case "correctness":
-			return {
-				delayMs,
-				text: "Correctness: `parseList('a,b')` returns ['a'], the last item is lost. Remove the slice.",
-			};
+			if (request.afterToolResult) return { delayMs, text: "Submitted 2 correctness findings." };
+			return submit({ findings: [OFF_BY_ONE, HUNCH] }, delayMs);
 		case "maintainability":
-			return {
+			if (request.afterToolResult) return { delayMs, text: "Submitted 1 maintainability finding." };
+			return submit({ findings: [NO_TEST] }, delayMs);
+		case "synthesis": {
+			if (request.stageCall === 1) {
+				const path = /- (\S+findings\.json)$/m.exec(request.lastMessage)?.[1] ?? "findings.json";
+				return { delayMs, toolCalls: [{ name: "read", arguments: { path } }] };
+			}
+			if (request.stageCall > 2) return { delayMs, text: "Submitted the verdict." };
+			const findings = JSON.parse(request.lastMessage) as Array<{ severity: string }>;
+			return submit(
+				{
+					summary: "Request changes: parseList drops the last item; add tests for it.",
+					blockers: findings.filter((finding) => finding.severity === "blocker"),
+					suggestions: findings.filter((finding) => finding.severity !== "blocker"),
+				},
 				delayMs,
-				text: "Maintainability: no test covers parseList; add one for empty and single-item input.",
-			};
-		case "synthesis":
-			return {
-				delayMs,
-				text: "Verdict: request changes.\n1. Fix the dropped last item in parseList (bug).\n2. Add tests for parseList.",
-			};
+			);
+		}
 		default:
 			return { delayMs, text: `No script for stage ${request.stage}.` };
 	}
@@ -118,7 +149,21 @@ console.log(
 		`${formatCost(report.usage.cost)}`,
 );
 for (const error of report.errors) console.log(`Error: ${error}`);
-console.log(`\nOutputs:\n${JSON.stringify(report.outputs ?? {}, null, 2)}`);
+const outputs = (report.outputs ?? {}) as Partial<{
+	result: string;
+	blockers: ReviewedFinding[];
+	suggestions: ReviewedFinding[];
+	dropped: number;
+}>;
+const findingLine = (finding: ReviewedFinding) =>
+	`  - [${finding.severity}, ${finding.reviewer}] ${finding.file}:${finding.line}: ${finding.suggestion}\n` +
+	`      evidence: ${finding.evidence}`;
+console.log(`\nVerdict: ${outputs.result ?? "(none)"}`);
+console.log(`Blockers (${outputs.blockers?.length ?? 0}):\n${(outputs.blockers ?? []).map(findingLine).join("\n")}`);
+console.log(
+	`Suggestions (${outputs.suggestions?.length ?? 0}):\n${(outputs.suggestions ?? []).map(findingLine).join("\n")}`,
+);
+console.log(`Dropped for lacking evidence: ${outputs.dropped ?? 0}`);
 // The demo also names the model that answered each stage.
 const nodes = stageGraphNodes(report.stages).map((node, index) => {
 	const label = [node.label, report.stages[index]?.model].filter((part) => part).join(", ");

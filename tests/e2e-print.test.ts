@@ -4,8 +4,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createPiSandbox, type PiSandbox } from "./support/pi-cli.js";
+import { REVIEW_ANSWERS, REVIEW_OUTPUTS } from "./support/review-script.js";
 
 const ANSWER_BY_STAGE = `export const script = (r) => r.stage ? "answer of " + r.stage : "no stage";`;
+/** Every model request of a completed review-change run: a reviewer submits then answers, and so does the synthesis. */
+const REVIEW_CALLS = [
+	"correctness",
+	"correctness",
+	"maintainability",
+	"maintainability",
+	"scout",
+	"synthesis",
+	"synthesis",
+];
 
 function runLine(stdout: string): { runId: string; status: string; report: string } {
 	const match = /workflow run (\S+) (\S+) (\S+report\.json)/.exec(stdout);
@@ -18,7 +29,7 @@ describe("pi -p /workflow", () => {
 	afterEach(() => sandbox?.cleanup());
 
 	it("runs a builtin with key=value inputs, writes report.json and exits 0", async () => {
-		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		sandbox = createPiSandbox(REVIEW_ANSWERS);
 		const result = await sandbox.run(["-p", '/workflow run review-change target="PR 12"']);
 		expect(result.code).toBe(0);
 		const line = runLine(result.stdout);
@@ -26,14 +37,15 @@ describe("pi -p /workflow", () => {
 		const report = JSON.parse(readFileSync(line.report, "utf8"));
 		expect(report.status).toBe("completed");
 		expect(report.inputs).toEqual({ target: "PR 12" });
-		expect(report.outputs).toEqual({ result: "answer of synthesis" });
-		expect(report.stages).toHaveLength(4);
+		expect(report.outputs).toEqual(REVIEW_OUTPUTS);
+		// scout, correctness, maintainability, the findings tool node, synthesis.
+		expect(report.stages).toHaveLength(5);
 		expect(
 			sandbox
 				.calls()
 				.map((call) => call.stage)
 				.sort(),
-		).toEqual(["correctness", "maintainability", "scout", "synthesis"]);
+		).toEqual(REVIEW_CALLS);
 	});
 
 	it("exits non-zero when the run fails, and still writes the report", async () => {
@@ -95,7 +107,7 @@ describe("pi -p /workflow", () => {
 	});
 
 	it("lists a broken workflow file with its error while the others still run", async () => {
-		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		sandbox = createPiSandbox(REVIEW_ANSWERS);
 		const userWorkflows = join(sandbox.agentDir, "workflows");
 		mkdirSync(userWorkflows, { recursive: true });
 		writeFileSync(join(userWorkflows, "broken.ts"), "export default workflow({ name: ");
@@ -115,7 +127,7 @@ describe("stages on the host's models", () => {
 	afterEach(() => sandbox?.cleanup());
 
 	it("a provider another extension registered answers every stage, with the key given by --api-key", async () => {
-		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		sandbox = createPiSandbox(REVIEW_ANSWERS);
 		const result = await sandbox.run([
 			"--api-key",
 			"sk-from-the-command-line",
@@ -125,7 +137,7 @@ describe("stages on the host's models", () => {
 		expect(result.code).toBe(0);
 		expect(runLine(result.stdout).status).toBe("completed");
 		const calls = sandbox.calls();
-		expect(calls.map((call) => call.stage).sort()).toEqual(["correctness", "maintainability", "scout", "synthesis"]);
+		expect(calls.map((call) => call.stage).sort()).toEqual(REVIEW_CALLS);
 		// The provider was registered with its own key; the host's runtime key outranks it in every stage.
 		expect(new Set(calls.map((call) => call.apiKey))).toEqual(new Set(["sk-from-the-command-line"]));
 	});
@@ -213,7 +225,7 @@ describe("pi -p /workflow run and resume with --budget", () => {
 	afterEach(() => sandbox?.cleanup());
 
 	it("stops at the one-run limit, and a resume with a larger one finishes without re-running stages", async () => {
-		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		sandbox = createPiSandbox(REVIEW_ANSWERS);
 		const run = await sandbox.run(["-p", '/workflow run review-change --budget stages=1 target="PR 12"']);
 		expect(run.code).toBe(1);
 		const line = runLine(run.stdout);

@@ -3,7 +3,8 @@
 
 import { writeFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { createGatedPiSandbox, createPiSandbox, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
+import { createPiSandbox, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
+import { createGatedReviewSandbox, REVIEW_ANSWERS } from "./support/review-script.js";
 import { RpcDriver } from "./support/rpc-driver.js";
 
 describe("pi --mode rpc /workflow", () => {
@@ -15,7 +16,7 @@ describe("pi --mode rpc /workflow", () => {
 	});
 
 	it("returns at once, shows the run running, then completed, and posts the result", async () => {
-		const gated = createGatedPiSandbox("scout");
+		const gated = createGatedReviewSandbox();
 		sandbox = gated;
 		const gate = gated.gate;
 		driver = new RpcDriver(sandbox);
@@ -37,11 +38,11 @@ describe("pi --mode rpc /workflow", () => {
 		expect(await driver.notification(new RegExp(runId))).toContain(" completed ");
 		driver.prompt(`/workflow show ${runId}`);
 		const shown = await driver.notification(/graph:/);
-		expect(shown).toMatch(/✓ synthesis .*<- correctness, maintainability/);
+		expect(shown).toMatch(/✓ \[tool\] findings .*<- correctness, maintainability\n\s*✓ synthesis /);
 	});
 
 	it("asks for a missing required input with a dialog", async () => {
-		sandbox = createPiSandbox(`export const script = (r) => "answer of " + r.stage;`);
+		sandbox = createPiSandbox(REVIEW_ANSWERS);
 		driver = new RpcDriver(sandbox);
 		driver.prompt("/workflow run review-change");
 		const request = await driver.waitFor((m) => m.type === "extension_ui_request" && m.method === "input");

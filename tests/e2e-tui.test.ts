@@ -5,7 +5,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { createGatedPiSandbox, PI_CLI, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
+import { PI_CLI, type PiSandbox, writeProjectWorkflow } from "./support/pi-cli.js";
+import { createGatedReviewSandbox } from "./support/review-script.js";
 
 const SESSION = `pi-workflows-tui-${process.pid}`;
 
@@ -36,7 +37,7 @@ describe("interactive pi (tmux)", () => {
 	});
 
 	function launchGatedPi(): string {
-		const gated = createGatedPiSandbox("scout");
+		const gated = createGatedReviewSandbox();
 		sandbox = gated;
 		const gate = gated.gate;
 		const env = Object.entries(sandbox.env)
