@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Theme } from "@mariozechner/pi-coding-agent";
+import { Type } from "typebox";
 import { afterEach, describe, expect, it } from "vitest";
 import { zeroUsage } from "../extensions/workflows/authoring/usage.js";
 import { matchRunId } from "../extensions/workflows/engine/runs.js";
@@ -47,6 +48,35 @@ describe("command arguments", () => {
 		});
 		expect(parseInputs(`{"target": "x", "count": 2}`)).toEqual({ ok: true, inputs: { target: "x", count: 2 } });
 		expect(parseInputs("oops")).toEqual({ ok: false, error: 'inputs: expected key=value, got "oops"' });
+	});
+
+	it("gives an input that takes a string the text typed, and refuses empty, repeated and unholdable values", () => {
+		const declared = {
+			target: Type.String(),
+			label: Type.Optional(Type.Union([Type.String(), Type.Integer()])),
+			count: Type.Integer(),
+		};
+		expect(parseInputs("target=12 count=3", declared)).toEqual({ ok: true, inputs: { target: "12", count: 3 } });
+		expect(parseInputs(`target='"12"' label=true`, declared)).toEqual({
+			ok: true,
+			inputs: { target: "12", label: "true" },
+		});
+		expect(parseInputs("target=[1] count=[1]", declared)).toEqual({
+			ok: true,
+			inputs: { target: "[1]", count: [1] },
+		});
+		expect(parseInputs("target= count=1", declared)).toEqual({
+			ok: false,
+			error: 'input "target": nothing after "="; give target=<value> (an empty string only as JSON: {"target": ""})',
+		});
+		expect(parseInputs("target=a target=b", declared)).toEqual({
+			ok: false,
+			error: 'input "target" is given twice; give it once',
+		});
+		expect(parseInputs("count=1e999", declared)).toEqual({
+			ok: false,
+			error: 'input "count": 1e999 is beyond the numbers a run can hold',
+		});
 	});
 
 	it("completes subcommands and workflow names", () => {

@@ -1,6 +1,7 @@
 // Parses `/workflow` arguments: words with "double" or 'single' quotes, `--budget <limits>`, flags, and `run` inputs
 // given as key=value pairs (values parsed as JSON when they parse, else kept as strings) or one JSON object.
 
+import type { TProperties, TSchema } from "typebox";
 import { parseBudgetText } from "../authoring/budget-spec.js";
 import type { WorkflowBudget } from "../authoring/types.js";
 
@@ -40,8 +41,12 @@ export function splitWords(text: string): string[] {
 
 export type ParsedInputs = { ok: true; inputs: Record<string, unknown> } | { ok: false; error: string };
 
-/** Inputs after the workflow name: a JSON object, or key=value words. */
-export function parseInputs(rest: string): ParsedInputs {
+/**
+ * Inputs after the workflow name: a JSON object, or key=value words. With the workflow's declared inputs, a value
+ * for an input that takes a string stays the text typed (`target=12` is "12"; `target='"12"'` too), others are
+ * read as JSON when they parse. An empty value, a key given twice and a number JSON cannot hold are refused.
+ */
+export function parseInputs(rest: string, declared?: TProperties): ParsedInputs {
 	const trimmed = rest.trim();
 	if (trimmed === "") return { ok: true, inputs: {} };
 	if (trimmed.startsWith("{")) {
@@ -57,17 +62,43 @@ export function parseInputs(rest: string): ParsedInputs {
 	for (const word of splitWords(trimmed)) {
 		const eq = word.indexOf("=");
 		if (eq <= 0) return { ok: false, error: `inputs: expected key=value, got "${word}"` };
-		inputs[word.slice(0, eq)] = parseValue(word.slice(eq + 1));
+		const key = word.slice(0, eq);
+		const text = word.slice(eq + 1);
+		if (key in inputs) {
+			return { ok: false, error: `input "${key}" is given twice; give it once` };
+		}
+		if (text === "") {
+			return {
+				ok: false,
+				error: `input "${key}": nothing after "="; give ${key}=<value> (an empty string only as JSON: {"${key}": ""})`,
+			};
+		}
+		const value = parseValue(text, declared?.[key]);
+		if (typeof value === "number" && !Number.isFinite(value)) {
+			return { ok: false, error: `input "${key}": ${text} is beyond the numbers a run can hold` };
+		}
+		inputs[key] = value;
 	}
 	return { ok: true, inputs };
 }
 
-function parseValue(text: string): unknown {
+function parseValue(text: string, schema: TSchema | undefined): unknown {
+	let parsed: unknown;
 	try {
-		return JSON.parse(text);
+		parsed = JSON.parse(text);
 	} catch {
 		return text;
 	}
+	// An input that takes a string gets the text, unless the text is itself a JSON string.
+	if (schema && typeof parsed !== "string" && takesString(schema)) return text;
+	return parsed;
+}
+
+function takesString(schema: TSchema): boolean {
+	const s = schema as { type?: unknown; anyOf?: TSchema[]; const?: unknown; enum?: unknown[] };
+	if (s.type === "string" || (Array.isArray(s.type) && s.type.includes("string"))) return true;
+	if (typeof s.const === "string" || s.enum?.some((value) => typeof value === "string")) return true;
+	return Array.isArray(s.anyOf) && s.anyOf.some(takesString);
 }
 
 export type TakenBudget = { ok: true; budget?: WorkflowBudget; rest: string } | { ok: false; error: string };

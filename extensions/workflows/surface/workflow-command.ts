@@ -3,7 +3,8 @@
 // headless modes print.
 
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
-import { checkInputs } from "../authoring/validate.js";
+import type { TProperties } from "typebox";
+import { checkInputs, describeSchema } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
 import { parseInputs, splitWords, takeBudget, takeFlag } from "./command-args.js";
 import { formatRunDetails, formatRunLine, formatRunList, formatWorkflowList } from "./format.js";
@@ -157,21 +158,26 @@ async function runCommand(args: string, ctx: ExtensionCommandContext, service: W
 	if (!name) throw new Error("run needs a workflow name: /workflow run <name> [--budget ...] [key=value ... | JSON]");
 	if (!taken.ok) throw new Error(`Workflow "${name}": ${taken.error}; nothing was started.`);
 	const rest = taken.rest;
-	const parsed = parseInputs(rest.slice(rest.indexOf(name) + name.length));
-	if (!parsed.ok) throw new Error(`Workflow "${name}": ${parsed.error}`);
 	const { definition, file } = await service.resolveEntry(name, ctx);
+	const parsed = parseInputs(rest.slice(rest.indexOf(name) + name.length), definition.inputs);
+	if (!parsed.ok) throw new Error(`Workflow "${name}": ${parsed.error}; nothing was started.`);
 	const inputs = parsed.inputs;
+	// A misspelled key is refused before anyone is asked for the input it was meant to give.
+	const unknown = checkInputs(definition.inputs, inputs).filter((problem) => problem.startsWith("unknown input"));
+	if (unknown.length > 0) throw new Error(`Workflow "${name}": invalid inputs:\n- ${unknown.join("\n- ")}`);
 	if (ctx.hasUI) {
 		// Ask for missing required inputs instead of failing.
-		for (const [key, schema] of Object.entries(definition.inputs)) {
+		for (const [key, schema] of Object.entries(definition.inputs as TProperties)) {
 			if (inputs[key] !== undefined || (schema as { "~optional"?: boolean })["~optional"]) continue;
+			// The description is part of the title: a placeholder is gone once typing starts.
+			const description = (schema as { description?: string }).description;
 			const answer = await ctx.ui.input(
-				`Workflow "${name}": input "${key}"`,
-				(schema as { description?: string }).description,
+				`Workflow "${name}": input "${key}" (${description ? `${description}; ` : ""}${describeSchema(schema)})`,
+				describeSchema(schema),
 			);
 			if (answer === undefined)
 				throw new Error(`Workflow "${name}": no value for input "${key}"; nothing was started.`);
-			const inputParse = parseInputs(`${key}=${JSON.stringify(answer)}`);
+			const inputParse = parseInputs(`${key}=${JSON.stringify(answer)}`, definition.inputs);
 			inputs[key] = inputParse.ok ? inputParse.inputs[key] : answer;
 		}
 	}
