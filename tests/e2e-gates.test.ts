@@ -246,6 +246,7 @@ describe("human gates in print mode", () => {
 			expect(answered.stdout.split("\n").filter(Boolean)).toEqual([
 				`Answered prompt "confirm" of run ${runId}: true.`,
 				`workflow run ${runId} completed ${paths.reportJson}`,
+				`outputs: {"result":"answer of implement"}`,
 			]);
 			expect(stagesCalled(box)).toEqual(["plan", "implement"]);
 			const report = readReport(box, runId);
@@ -273,6 +274,7 @@ describe("human gates in print mode", () => {
 			expect(answered.stdout.split("\n").filter(Boolean)).toEqual([
 				`Answered prompt "confirm" of run ${runId}: false.`,
 				`workflow run ${runId} cancelled ${paths.reportJson}`,
+				"reason: not approved",
 			]);
 			expect(stagesCalled(box)).toEqual(["plan"]);
 			const report = readReport(box, runId);
@@ -381,6 +383,7 @@ describe("a run killed with SIGKILL while its rpc dialog waits", () => {
 			expect(answered.stdout.split("\n").filter(Boolean)).toEqual([
 				`Answered prompt "confirm" of run ${runId}: true.`,
 				`workflow run ${runId} completed ${paths.reportJson}`,
+				`outputs: {"result":"answer of implement"}`,
 			]);
 			expect(stagesCalled(box, callsAtKill)).toEqual(["implement"]);
 			const report = readReport(box, runId);

@@ -58,6 +58,43 @@ describe("pi -p /workflow", () => {
 		expect(line.status).toBe("failed");
 		const report = JSON.parse(readFileSync(line.report, "utf8"));
 		expect(report.errors).toEqual(['Workflow "review-change", stage "scout": 400 invalid request: bad parameter']);
+		// The reason is printed under the summary line, and the command that resumes the run.
+		const lines = result.stdout.split("\n").filter(Boolean);
+		expect(lines.slice(1)).toEqual([
+			'reason: Workflow "review-change", stage "scout": 400 invalid request: bad parameter',
+			`resume: pi -p "/workflow resume ${line.runId}"`,
+		]);
+		const status = await sandbox.run(["-p", `/workflow status ${line.runId}`]);
+		expect(status.stdout).toContain('reason: Workflow "review-change", stage "scout": 400 invalid request');
+	});
+
+	it("prints a finished run's outputs, and for a project workflow's question an answer command that works as printed", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const dir = join(sandbox.cwd, ".pi/workflows");
+		mkdirSync(dir, { recursive: true });
+		writeFileSync(
+			join(dir, "ask.ts"),
+			`import { workflow } from "pi-workflows";
+import { Type } from "typebox";
+export default workflow({
+	name: "ask", description: "asks, then answers", outputs: { said: Type.String() },
+	run: async (ctx) => {
+		const ok = await ctx.ui.confirm("Go on?");
+		return { said: ok ? (await ctx.task("speak", { prompt: "Speak" })).text : "no" };
+	},
+});`,
+		);
+		const asked = await sandbox.run(["--trust-workflows", "-p", "/workflow run ask"]);
+		const { runId } = runLine(asked.stdout);
+		const hint = asked.stdout.split("\n").find((row) => row.startsWith("answer: "));
+		expect(hint).toBe(`answer: pi --trust-workflows -p "/workflow answer ${runId} confirm <yes or no>"`);
+		// Followed as printed (its flags and its command), the answer finishes the run.
+		const [, flags = "", command = ""] = /^answer: pi (.*)-p "(.*)"$/.exec(hint ?? "") ?? [];
+		const printed = [...flags.split(" ").filter(Boolean), "-p", command.replace("<yes or no>", "yes")];
+		const answered = await sandbox.run(printed);
+		expect(answered.code, answered.stderr).toBe(0);
+		expect(answered.stdout).toContain(`workflow run ${runId} completed`);
+		expect(answered.stdout).toContain('outputs: {"said":"answer of speak"}');
 	});
 
 	it("errors on missing inputs, naming them, and starts nothing", async () => {

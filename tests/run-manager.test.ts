@@ -44,4 +44,26 @@ describe("RunManager", () => {
 		expect(manager.report(harness.cwd, runIds[0] as string).status).toBe("completed");
 		expect(manager.allRunIds(harness.cwd)).toHaveLength(25);
 	});
+
+	it("lists runs newest first, and offers them newest first with workflow, status and age", async () => {
+		const manager = new RunManager();
+		const options = {
+			cwd: harness.cwd,
+			agentDir: harness.agentDir,
+			modelRegistry: harness.modelRegistry,
+			defaultModel: "scripted/fast",
+		};
+		const runIds: string[] = [];
+		for (let index = 0; index < 4; index++) {
+			const managed = manager.start(quick, {}, options, "user");
+			runIds.push(managed.run.runId);
+			await managed.run.done;
+		}
+		// Run ids are random: listed by id, the order would rarely be the start order.
+		const listed = manager.listings(harness.cwd).map((listing) => listing.runId);
+		expect(listed).toEqual([...runIds].reverse());
+		const choices = manager.runChoices(harness.cwd);
+		expect(choices.map((choice) => choice.runId)).toEqual([...runIds].reverse());
+		expect(choices[0]?.description).toMatch(/^quick {2}completed {2}\d+s ago$/);
+	});
 });

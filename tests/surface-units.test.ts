@@ -89,6 +89,24 @@ describe("command arguments", () => {
 		]);
 		expect(completions("run x", service, "/nowhere")).toBeNull();
 	});
+
+	it("offers no popup for what is typed in full, so Enter runs it; run ids come labelled, newest first", () => {
+		const service = { cachedNames: () => ["review-change"] };
+		const runs = () => [
+			{ runId: "zz11", description: "task  paused  2m ago" },
+			{ runId: "aa22", description: "review-change  completed  3d ago" },
+		];
+		expect(completions("status", service, "/nowhere", runs)).toBeNull();
+		expect(completions("run review-change", service, "/nowhere", runs)).toBeNull();
+		// `status ` lists every run: no id is filled in by Enter.
+		expect(completions("status ", service, "/nowhere", runs)).toBeNull();
+		expect(completions("show ", service, "/nowhere", runs)).toEqual([
+			{ value: "show zz11", label: "zz11", description: "task  paused  2m ago" },
+			{ value: "show aa22", label: "aa22", description: "review-change  completed  3d ago" },
+		]);
+		expect(completions("status a", service, "/nowhere", runs)?.map((item) => item.value)).toEqual(["status aa22"]);
+		expect(completions("show aa22", service, "/nowhere", runs)).toBeNull();
+	});
 });
 
 describe("WorkflowCatalog", () => {

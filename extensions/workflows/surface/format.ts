@@ -26,7 +26,14 @@ export function formatRunLine(report: RunReport): string {
 	const kept = (report.worktrees ?? []).map(
 		(entry) => `\n  worktree of ${entry.node}: ${entry.root} (branch ${entry.branch})`,
 	);
-	return `${report.runId}  ${report.workflow}  ${report.status}  ${report.stages.length} stages  ${formatCost(report.usage.cost)}${duration}  started ${report.startedAt}${warnings}${kept.join("")}`;
+	return `${report.runId}  ${report.workflow}  ${report.status}  ${plural(report.stages.length, "stage")}  ${formatCost(report.usage.cost)}${duration}  started ${report.startedAt}${warnings}${kept.join("")}`;
+}
+
+/** A run's line and, when it did not simply complete, why (`status <run>`). */
+export function formatRunStatus(report: RunReport, cwd: string): string {
+	const why = report.reason ?? (report.status === "failed" ? report.errors[0] : undefined);
+	if (!why) return formatRunLine(report);
+	return `${formatRunLine(report)}\n  reason: ${bounded(why, LIMITS.item, runPaths(cwd, report.runId).reportJson)}`;
 }
 
 /** One line per run for `status`; a run that cannot be read says why. */
@@ -148,15 +155,35 @@ export function summaryLine(report: RunReport, cwd: string): string {
 	return `workflow run ${report.runId} ${report.status} ${runPaths(cwd, report.runId).reportJson}`;
 }
 
-/** For a run stopped at questions: each question and the command that answers it (headless output). */
-export function waitingLines(report: RunReport): string[] {
-	if (report.status !== "awaiting_input") return [];
-	return report.prompts
-		.filter((prompt) => prompt.answer === undefined)
-		.flatMap((prompt) => [
-			`prompt ${prompt.id} (${prompt.kind}): ${prompt.message}`,
-			`answer: pi -p "/workflow answer ${report.runId} ${prompt.id} <${answerHint({ kind: prompt.kind as PromptKind, message: prompt.message, options: prompt.options })}>"`,
-		]);
+/** Statuses a resume continues. */
+const RESUMABLE = new Set(["paused", "interrupted", "failed", "blocked"]);
+
+/**
+ * What headless modes print when a run stops: the summary line, then why (the reason, or the first error of a
+ * failed run), the outputs of a finished one, and the next command: answering its questions, or resuming it.
+ * `flags` go into those commands (`--trust-workflows` for a project workflow, which the next process needs too).
+ */
+export function headlessLines(report: RunReport, cwd: string, flags = ""): string[] {
+	const reportPath = runPaths(cwd, report.runId).reportJson;
+	const lines = [summaryLine(report, cwd)];
+	// A run waiting at questions says which, below; any other stop says why.
+	const why = report.reason ?? (report.status === "failed" ? report.errors[0] : undefined);
+	if (why && report.status !== "awaiting_input") lines.push(`reason: ${bounded(why, LIMITS.item, reportPath)}`);
+	if (report.outputs && Object.keys(report.outputs).length > 0)
+		lines.push(`outputs: ${bounded(JSON.stringify(report.outputs), LIMITS.text, reportPath)}`);
+	const pi = flags ? `pi ${flags} -p` : "pi -p";
+	if (report.status === "awaiting_input") {
+		for (const prompt of report.prompts.filter((entry) => entry.answer === undefined)) {
+			const hint = answerHint({ kind: prompt.kind as PromptKind, message: prompt.message, options: prompt.options });
+			lines.push(
+				`prompt ${prompt.id} (${prompt.kind}): ${prompt.message}`,
+				`answer: ${pi} "/workflow answer ${report.runId} ${prompt.id} <${hint}>"`,
+			);
+		}
+	} else if (RESUMABLE.has(report.status)) {
+		lines.push(`resume: ${pi} "/workflow resume ${report.runId}"`);
+	}
+	return lines;
 }
 
 /** What the chat (and the model) is told when a run ends; bounded like the details (see LIMITS). */

@@ -2,6 +2,7 @@
 // so /new, /resume, /fork and /reload never kill or orphan a running workflow: the new extension
 // instance finds the same manager and rebinds its UI to it.
 
+import { existsSync, statSync } from "node:fs";
 import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import type { PendingPrompt } from "../engine/calls/prompt-board.js";
@@ -16,6 +17,7 @@ import {
 import { listRuns, matchRunId, openRunView, projectStore, type RunListing } from "../engine/runs.js";
 import type { NodeStatus } from "../store/events.js";
 import type { RunReport } from "../store/report.js";
+import type { RunStore } from "../store/run-store.js";
 
 /** Finished runs kept in memory for their final report (older ones are read from disk when asked for). */
 const FINISHED_KEPT = 20;
@@ -74,6 +76,8 @@ export type PromptPresenter = (run: ManagedRun, prompt: PendingPrompt) => void;
 export class RunManager {
 	private readonly runs = new Map<string, ManagedRun>();
 	private listener: RunListener | undefined;
+	/** Labels of runs offered in completions, with the journal's change time they were read at. */
+	private readonly choiceLabels = new Map<string, { changed: number; label: string }>();
 	private presenter: PromptPresenter | undefined;
 	/** The current session's model registry; runs resolve later stages' models with it. */
 	modelRegistry: ModelRegistry | undefined;
@@ -178,12 +182,38 @@ export class RunManager {
 		const fromDisk = new Map<string, RunListing>(
 			listRuns(projectStore(cwd)).map((listing) => [listing.runId, listing]),
 		);
-		return this.allRunIds(cwd).map((runId) => {
+		const listings = this.allRunIds(cwd).map((runId) => {
 			const live = this.runs.get(runId);
 			if (live && !live.final) return { runId, report: live.run.report() };
 			const listing = fromDisk.get(runId);
 			if (!listing) return { runId, error: "its journal is gone" };
 			return "view" in listing ? { runId, report: listing.view.report } : listing;
+		});
+		// Newest first; a run that cannot be read goes last.
+		const started = (listing: (typeof listings)[number]) => ("report" in listing ? listing.report.startedAt : "");
+		return listings.sort((a, b) => started(b).localeCompare(started(a)));
+	}
+
+	/** Runs to pick from (completions): the most recently active first, each with its workflow, status and age.
+	 * Bounded, and each run's label is read again only when its journal changed. */
+	runChoices(cwd: string, limit = 30): Array<{ runId: string; description: string }> {
+		const store = projectStore(cwd);
+		const recent = this.allRunIds(cwd)
+			.map((runId) => ({ runId, changed: lastChange(store, runId) }))
+			.sort((a, b) => b.changed - a.changed)
+			.slice(0, limit);
+		return recent.map(({ runId, changed }) => {
+			const cached = this.choiceLabels.get(runId);
+			if (cached && cached.changed === changed) return { runId, description: cached.label };
+			let label: string;
+			try {
+				const report = this.report(cwd, runId);
+				label = `${report.workflow}  ${report.status}  ${age(report.startedAt)}`;
+			} catch (error) {
+				label = `unreadable: ${error instanceof Error ? error.message : String(error)}`;
+			}
+			this.choiceLabels.set(runId, { changed, label });
+			return { runId, description: label };
 		});
 	}
 
@@ -231,4 +261,20 @@ export function runManager(): RunManager {
 	const holder = globalThis as { [KEY]?: RunManager };
 	holder[KEY] ??= new RunManager();
 	return holder[KEY];
+}
+
+/** When a run's journal last changed (0: it has none). */
+function lastChange(store: RunStore, runId: string): number {
+	const journal = store.paths(runId).journal;
+	return existsSync(journal) ? statSync(journal).mtimeMs : 0;
+}
+
+/** How long ago a time was, coarsely: `12s ago`, `5m ago`, `3h ago`, `2d ago`. */
+export function age(iso: string, now = Date.now()): string {
+	const seconds = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+	if (!Number.isFinite(seconds)) return "";
+	if (seconds < 60) return `${seconds}s ago`;
+	if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`;
+	if (seconds < 86_400) return `${Math.floor(seconds / 3600)}h ago`;
+	return `${Math.floor(seconds / 86_400)}d ago`;
 }

@@ -7,7 +7,7 @@ import type { TProperties } from "typebox";
 import { checkInputs, describeSchema } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
 import { parseInputs, splitWords, takeBudget, takeFlag } from "./command-args.js";
-import { formatRunDetails, formatRunLine, formatRunList, formatWorkflowList } from "./format.js";
+import { formatRunDetails, formatRunList, formatRunStatus, formatWorkflowList } from "./format.js";
 import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";
 import { runManager } from "./run-manager.js";
 import { printHeadless, type WorkflowService } from "./workflow-service.js";
@@ -65,7 +65,11 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 		case "run":
 			return runCommand(rest, ctx, service);
 		case "status": {
-			if (rest) return report(ctx, formatRunLine(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest))));
+			if (rest)
+				return report(
+					ctx,
+					formatRunStatus(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest)), ctx.cwd),
+				);
 			return report(ctx, formatRunList(runManager().listings(ctx.cwd)));
 		}
 		case "show": {
@@ -204,24 +208,43 @@ function report(ctx: ExtensionCommandContext, text: string, level: "info" | "err
 	printHeadless(text);
 }
 
-/** Completions for the text typed after `/workflow `: subcommands, workflow names, run ids. */
-export function completions(prefix: string, service: Pick<WorkflowService, "cachedNames">, cwd: string) {
+/** Completions for the text typed after `/workflow `: subcommands, workflow names, run ids (newest first, each with
+ * its workflow, status and age). What is typed in full gets no popup, so Enter runs it rather than accepting it. */
+export function completions(
+	prefix: string,
+	service: Pick<WorkflowService, "cachedNames">,
+	cwd: string,
+	runs: () => ReadonlyArray<{ runId: string; description: string }> = () => runManager().runChoices(cwd),
+) {
 	const words = prefix.split(/\s+/);
 	if (words.length <= 1) {
+		const typed = words[0] ?? "";
 		const items = Object.entries(SUBCOMMANDS)
-			.filter(([name]) => name.startsWith(words[0] ?? ""))
+			.filter(([name]) => name.startsWith(typed))
 			.map(([name, description]) => ({ value: name, label: name, description }));
-		return items.length > 0 ? items : null;
+		return offered(items, typed);
 	}
-	const [sub, partial = ""] = words;
-	let candidates: string[] = [];
-	if (sub === "run" && words.length === 2) {
-		candidates = service.cachedNames(cwd);
-	} else if (RUN_SUBCOMMANDS.has(sub ?? "") && words.length === 2) {
-		candidates = runManager().allRunIds(cwd);
+	const [sub = "", partial = ""] = words;
+	if (words.length !== 2) return null;
+	if (sub === "run") {
+		const items = service
+			.cachedNames(cwd)
+			.filter((name) => name.startsWith(partial))
+			.map((name) => ({ value: `${sub} ${name}`, label: name }));
+		return offered(items, `${sub} ${partial}`);
 	}
-	const items = candidates
-		.filter((value) => value.startsWith(partial))
-		.map((value) => ({ value: `${sub} ${value}`, label: value }));
-	return items.length > 0 ? items : null;
+	if (!RUN_SUBCOMMANDS.has(sub)) return null;
+	// `status` alone lists every run: an id is offered once one is being typed, so Enter on `status ` runs it.
+	if (sub === "status" && partial === "") return null;
+	const items = runs()
+		.filter((choice) => choice.runId.startsWith(partial))
+		.map((choice) => ({ value: `${sub} ${choice.runId}`, label: choice.runId, description: choice.description }));
+	return offered(items, `${sub} ${partial}`);
+}
+
+/** The popup's items, or none when there are none or the only one is what is typed already. */
+function offered<T extends { value: string }>(items: T[], typed: string): T[] | null {
+	if (items.length === 0) return null;
+	if (items.length === 1 && items[0]?.value === typed) return null;
+	return items;
 }

@@ -15,7 +15,7 @@ import type { RunReport } from "../store/report.js";
 import type { ControlRequest } from "../store/run-store.js";
 import { type CatalogEntry, WorkflowCatalog } from "./catalog.js";
 import { definitionFromSpec, parseSpec } from "./dynamic-spec.js";
-import { summaryLine, waitingLines } from "./format.js";
+import { headlessLines } from "./format.js";
 import { piMode } from "./pi-mode.js";
 import { type ManagedRun, runManager } from "./run-manager.js";
 import { closestNames } from "./suggest.js";
@@ -161,7 +161,7 @@ export class WorkflowService {
 		} = {},
 	): Promise<StartedRun> {
 		const managed = runManager().start(definition, inputs, { ...this.runOptions(ctx), ...source }, startedBy);
-		return this.follow(managed, ctx);
+		return this.follow(managed, ctx, definition);
 	}
 
 	/** Resumes a run from disk, in the background (UI modes) or awaited (headless), like start. */
@@ -182,7 +182,7 @@ export class WorkflowService {
 			...(keepWorktrees ? { keepWorktrees } : {}),
 		};
 		const managed = runManager().resume(definition, options, startedBy);
-		return this.follow(managed, ctx);
+		return this.follow(managed, ctx, definition);
 	}
 
 	private runOptions(ctx: ExtensionContext) {
@@ -198,11 +198,25 @@ export class WorkflowService {
 		};
 	}
 
-	private async follow(managed: ManagedRun, ctx: ExtensionContext): Promise<StartedRun> {
+	/** Whether a headless pi needs --trust-workflows to run this file: a project's file nobody trusted in the TUI. */
+	private needsTrustFlag(file: string, ctx: ExtensionContext): boolean {
+		const entry = this.catalogs
+			.get(ctx.cwd)
+			?.list()
+			.find((candidate) => candidate.file === file);
+		if (entry && entry.scope !== "project") return false;
+		return !createTrustStore(this.agentDir).isTrusted(file);
+	}
+
+	private async follow(
+		managed: ManagedRun,
+		ctx: ExtensionContext,
+		definition?: AnyWorkflowDefinition,
+	): Promise<StartedRun> {
 		if (ctx.hasUI) return { managed };
 		const final = await managed.run.done;
-		printHeadless(summaryLine(final, ctx.cwd));
-		for (const line of waitingLines(final)) printHeadless(line);
+		const flags = definition?.file && this.needsTrustFlag(definition.file, ctx) ? `--${TRUST_FLAG}` : "";
+		for (const line of headlessLines(final, ctx.cwd, flags)) printHeadless(line);
 		if (FAILED_STATUSES.has(final.status)) process.exitCode = 1;
 		if (abandonedSessions() > 0) exitDespiteAbandoned();
 		return { managed, final };
