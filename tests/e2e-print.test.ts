@@ -215,6 +215,21 @@ export const script = (r) => {
 		expect(checkA?.transcript[0]).toContain("STAGE-OUTPUT(plan)");
 	});
 
+	it("refuses an unknown action listing the valid ones, and a run with neither workflow nor spec naming both", async () => {
+		sandbox = createPiSandbox(`
+export const script = (r) => {
+	const results = r.transcript.filter((line) => line.startsWith("toolResult:")).length;
+	if (results === 0) return { toolCalls: [{ name: "workflow", arguments: { action: "launch" } }] };
+	if (results === 1) return { toolCalls: [{ name: "workflow", arguments: { action: "run" } }] };
+	return "SAW: " + r.transcript.filter((line) => line.startsWith("toolResult:")).join(" || ");
+};`);
+		const result = await sandbox.run(["-p", "Go"]);
+		expect(result.stdout).toContain('Unknown action "launch": expected one of list, describe, run');
+		expect(result.stdout).toContain('workflow action "run" needs "workflow"');
+		expect(result.stdout).toContain('or "spec" (a one-off workflow as data), got neither');
+		expect(existsSync(join(sandbox.cwd, ".pi/workflows/runs"))).toBe(false);
+	});
+
 	it("reports an invalid spec with every problem and its path, starting nothing", async () => {
 		sandbox = createPiSandbox(`
 export const script = (r) => {

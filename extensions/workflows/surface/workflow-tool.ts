@@ -2,7 +2,6 @@
 // pause, resume, steer, cancel and save. Failures throw, so the model sees them as tool errors.
 
 import type { AgentToolResult } from "@mariozechner/pi-agent-core";
-import { StringEnum } from "@mariozechner/pi-ai";
 import { defineTool, type ExtensionAPI } from "@mariozechner/pi-coding-agent";
 import { Type } from "typebox";
 import { parseBudgetText } from "../authoring/budget-spec.js";
@@ -42,7 +41,8 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 				`Every workflow run may start at most ${DEFAULT_MAX_STAGES} stages unless its budget says otherwise; a run that reaches a limit ends blocked and is resumed with a larger budget (workflow action resume with budget).`,
 			],
 			parameters: Type.Object({
-				action: StringEnum(ACTIONS, { description: "What to do" }),
+				// A plain string, so an unknown action reaches the tool and is refused with the list of valid ones.
+				action: Type.String({ description: `What to do: one of ${ACTIONS.join(", ")}` }),
 				workflow: Type.Optional(Type.String({ description: "Workflow name (describe, run)" })),
 				inputs: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: "Inputs for run" })),
 				spec: Type.Optional(
@@ -103,7 +103,7 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 									definition: definitionFromSpec(spec),
 									source: { spec: params.spec, models: specModels(spec) },
 								}
-							: await service.resolveEntry(required(params.workflow, "workflow", "run"), ctx).then((entry) => ({
+							: await service.resolveEntry(workflowOrSpec(params.workflow), ctx).then((entry) => ({
 									definition: entry.definition,
 									source: { workflowFile: entry.file },
 								}));
@@ -216,6 +216,16 @@ function budgetParam(value: string | Record<string, number> | undefined): Workfl
 	const parsed = parseBudgetText(value);
 	if (!parsed.ok) throw new Error(`workflow: budget: ${parsed.error.replace(/^--budget /, "")}; nothing was started`);
 	return parsed.budget;
+}
+
+/** `run` takes a saved workflow's name or a one-off spec. */
+function workflowOrSpec(workflow: string | undefined): string {
+	if (!workflow) {
+		throw new Error(
+			'workflow action "run" needs "workflow" (the name of a saved workflow; action list shows them) or "spec" (a one-off workflow as data), got neither',
+		);
+	}
+	return workflow;
 }
 
 function required(value: string | undefined, key: string, action: string): string {

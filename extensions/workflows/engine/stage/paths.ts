@@ -9,7 +9,7 @@
 // - a stage in a git worktree writes inside its worktree or the artifacts, never into the user's checkout.
 // Errors are data, and name the option, the path as given and where it resolved.
 
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { isAbsolute, relative, resolve, sep } from "node:path";
 import { realPathOfNearest } from "../../stages/real-path.js";
 import type { RunPaths } from "../../store/run-directory.js";
@@ -76,7 +76,15 @@ export function resolveReadPath(given: string, roots: PathRoots): PathResolution
 		if (relativeToArtifacts && where.place !== "artifacts") continue;
 		if (where.place === "run-state") return refuse("reads", given, candidate, runStateReason(where.runId, roots));
 		if (where.place === "outside") return refuse("reads", given, candidate, outsideReason(roots));
-		if (existsSync(candidate)) return { ok: true, path: candidate };
+		if (existsSync(candidate)) {
+			if (statSync(candidate).isDirectory()) {
+				return {
+					ok: false,
+					error: `reads: expected a file, got the directory ${candidate}; name the files in it (or let the stage list it with its tools)`,
+				};
+			}
+			return { ok: true, path: candidate };
+		}
 	}
 	const places = isAbsolute(given) ? "" : ` (looked in the run's artifacts and in ${roots.cwd})`;
 	return { ok: false, error: `reads: file not found: ${given}${places}` };
