@@ -59,7 +59,7 @@ describe("interactive pi (tmux)", () => {
 		await screenShows(/scripted/);
 		type("/workflow run review-change target=tui");
 		const running = await screenShows(/> scout\s+scripted\/fast/);
-		expect(running).toMatch(/workflow review-change \S+\s+0\/1 stages/);
+		expect(running).toMatch(/workflow review-change \S+\s+0 stages done, 1 running/);
 		writeFileSync(gate, "");
 		const done = await screenShows(/Workflow "review-change" run \S+ completed/);
 		expect(done).toContain("answer of synthesis");

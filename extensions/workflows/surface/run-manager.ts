@@ -25,6 +25,10 @@ const FINISHED_KEPT = 20;
 /** Live view of a stage, for the widget: its state from the run's fold, the tool it runs from its activity. */
 export interface LiveStage {
 	id: string;
+	/** What the node is (task, tool, prompt, workflow, stage, ...). */
+	kind: string;
+	/** Whether it counts as a stage: a model stage or a multi-turn session, not a prompt of one, a tool or a gate. */
+	isStage: boolean;
 	status: NodeStatus;
 	model: string;
 	startedAt: number;
@@ -47,18 +51,23 @@ export interface ManagedRun {
 
 /** The stages of a run as the widget shows them. */
 export function liveStages(managed: ManagedRun): LiveStage[] {
-	return [...managed.run.nodes()].map((node) => {
+	const nodes = [...managed.run.nodes()];
+	const kinds = new Map(nodes.map((node) => [node.id, node.kind]));
+	return nodes.map((node) => {
 		const started = node.started;
 		const model = node.replayed
 			? "replayed"
-			: started.kind === "task"
+			: started.kind === "task" || started.kind === "stage"
 				? started.model
-				: started.kind === "tool"
-					? "tool"
-					: "waiting for an answer";
+				: started.kind === "prompt"
+					? "waiting for an answer"
+					: started.kind;
 		const tool = managed.tools.get(node.id);
+		const inSession = node.within !== undefined && kinds.get(node.within) === "stage";
 		return {
 			id: node.id,
+			kind: node.kind,
+			isStage: node.kind === "stage" || (node.kind === "task" && !inSession),
 			status: node.status,
 			model,
 			startedAt: Date.parse(started.at),

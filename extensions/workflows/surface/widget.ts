@@ -12,19 +12,45 @@ export function renderRunLines(runs: readonly ManagedRun[], now: number): string
 	const lines: string[] = [];
 	for (const run of runs) {
 		const stages = liveStages(run);
-		const done = stages.filter((stage) => stage.status !== "running").length;
-		const cost = stages.reduce((sum, stage) => sum + stage.cost, 0);
+		const report = run.run.report();
+		// Spend and driven time across every process that drove the run, so a resume does not start them at 0.
+		const spent = report.budget?.spent;
+		const cost = spent?.costUsd ?? stages.reduce((sum, stage) => sum + stage.cost, 0);
+		const elapsed = spent?.durationMs ?? now - run.startedAt;
+		// Stages are counted as they start: a workflow's code does not say how many there will be.
+		const counted = stages.filter((stage) => stage.isStage);
+		const done = counted.filter((stage) => stage.status === "completed").length;
+		const running = counted.filter((stage) => stage.status === "running").length;
+		const waiting = stages.filter((stage) => stage.status === "waiting");
+		const state = [`${done} ${done === 1 ? "stage" : "stages"} done`];
+		if (running > 0) state.push(`${running} running`);
+		if (waiting.length > 0) state.push(`waiting for an answer`);
 		lines.push(
-			`workflow ${run.workflow} ${run.run.runId}  ${done}/${stages.length} stages  ${formatCost(cost)}  ${formatDuration(now - run.startedAt)}`,
+			`workflow ${run.workflow} ${run.run.runId}  ${state.join(", ")}  ${formatCost(cost)}  ${formatDuration(elapsed)}`,
 		);
-		const budget = formatBudget(run.run.report().budget);
+		const budget = formatBudget(report.budget);
 		if (budget) lines.push(`  ${budget}`);
-		for (const stage of stages.filter((candidate) => candidate.status === "running")) {
+		for (const stage of stages.filter(
+			(candidate) => candidate.status === "running" && candidate.kind !== "workflow",
+		)) {
 			const tool = stage.tool ? `  ${stage.tool}` : "";
 			lines.push(`  > ${stage.id}  ${stage.model}${tool}  ${formatDuration(now - stage.startedAt)}`);
 		}
+		for (const prompt of waiting)
+			lines.push(`  ? ${prompt.id}  waiting for an answer (/workflow answer ${run.run.runId})`);
 	}
 	return lines;
+}
+
+/** The footer's count: runs working, and runs that wait for a person. */
+export function footerStatus(runs: readonly ManagedRun[]): string {
+	const waiting = runs.filter((run) => liveStages(run).some((stage) => stage.status === "waiting")).length;
+	const working = runs.length - waiting;
+	const parts = [
+		...(working > 0 ? [`${working} running`] : []),
+		...(waiting > 0 ? [`${waiting} waiting for an answer`] : []),
+	];
+	return `workflows: ${parts.join(", ")}`;
 }
 
 /** Draws the widget and footer for the active runs, and keeps elapsed times ticking while any run. */
@@ -40,7 +66,7 @@ export function createRunView(manager: RunManager, ctx: ExtensionContext): { ref
 			return;
 		}
 		ctx.ui.setWidget(KEY, renderRunLines(active, Date.now()));
-		ctx.ui.setStatus(KEY, `workflows: ${active.length} running`);
+		ctx.ui.setStatus(KEY, footerStatus(active));
 		timer ??= setInterval(refresh, 1000);
 		timer.unref?.();
 	};
