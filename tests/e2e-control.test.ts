@@ -449,7 +449,9 @@ describe("control in pi --mode rpc", () => {
 				driver.notification(new RegExp(`Run ${runId} paused\\.`)),
 				driver.waitFor((m) => m.type === "message_end" && JSON.stringify(m).includes(`run ${runId} paused`)),
 			]);
-			expect(pausedNote).toBe(`Run ${runId} paused.`);
+			expect(pausedNote).toBe(
+				`Run ${runId} paused. Resume it with /workflow resume ${runId} (finished stages are not run again).`,
+			);
 			expect(JSON.stringify(pausedMessage)).toContain("workflow-run");
 			expect(readReport(sandbox, runId).status).toBe("paused");
 

@@ -150,4 +150,24 @@ describe("interactive pi (tmux)", () => {
 		const done = await screenShows(/Workflow "approve" run \S+ completed/);
 		expect(done).toContain("answer of implement");
 	});
+
+	it("Enter runs a fully typed command, outputs stay in the chat under their commands, and a misspelled input asks nothing", async () => {
+		launchGatedPi();
+		await screenShows(/scripted/);
+		// No completion popup takes the Enter of a fully typed subcommand: it runs.
+		type("/workflow status");
+		await screenShows(/No workflow runs yet\./);
+		// A misspelled key is refused at once; no dialog asks for the input it was meant to give.
+		type("/workflow run review-change targt=x");
+		const refused = await screenShows(/unknown input "targt" \(expected one of: target/);
+		expect(refused).not.toMatch(/input "target" \(/);
+		type("/workflow list");
+		const both = await screenShows(/Workflows:[\s\S]*review-change/);
+		// Each output stays, under the command that asked for it; the earlier ones are still on screen.
+		expect(both).toContain("/workflow status");
+		expect(both).toContain("No workflow runs yet.");
+		expect(both).toContain("/workflow run review-change targt=x");
+		expect(both).toContain("/workflow list");
+		expect(both).not.toContain("[workflow-output]");
+	});
 });

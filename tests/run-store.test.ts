@@ -30,7 +30,9 @@ describe("the in-memory run store", () => {
 		const run = harness.start(twoStages, {}, { store });
 		await inSecond;
 		// As another process would: through the store, not the live run.
-		expect(await controlRun(store, run.runId, { type: "pause" })).toBe(`Run ${run.runId} paused.`);
+		expect(await controlRun(store, run.runId, { type: "pause" })).toBe(
+			`Run ${run.runId} paused. Resume it with /workflow resume ${run.runId} (finished stages are not run again).`,
+		);
 		expect(openRunView(store, run.runId).report.status).toBe("paused");
 
 		const resumed = await harness.resume(twoStages, run.runId, { store }).done;

@@ -347,4 +347,28 @@ describe("views of isolation and queued messages", () => {
 		expect(text).toContain("messages queued for stages not started:\n  check: look at the edges");
 		expect(text).toContain('undeliverable messages:\n  stage "docs" never started: the run ended cancelled: say why');
 	});
+
+	it("show lines up the stage columns", () => {
+		const row = (id: string, model: string, durationMs: number, totalTokens: number): StageReport => ({
+			id,
+			kind: "task",
+			name: id,
+			status: "completed",
+			parents: [],
+			model,
+			attempts: [],
+			usage: { ...zeroUsage(), totalTokens },
+			durationMs,
+			replayed: false,
+		});
+		const text = formatRunDetails(
+			{ ...report, stages: [row("a", "scripted/fast", 12, 5), row("maintainability", "p/m:high", 1500, 1225)] },
+			"/p",
+		);
+		const lines = text.split("\n").filter((line) => /^ {2}(a|maintainability) /.test(line));
+		expect(lines).toEqual([
+			"  a                completed  scripted/fast  12ms     5 tokens  $0.0000",
+			"  maintainability  completed  p/m:high       1.5s  1225 tokens  $0.0000",
+		]);
+	});
 });

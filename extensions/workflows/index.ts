@@ -4,6 +4,7 @@
 import type { ExtensionAPI, ExtensionContext } from "@mariozechner/pi-coding-agent";
 import { projectStore, resumableRuns } from "./engine/runs.js";
 import { modelHost } from "./stages/model-host.js";
+import { RUN_MESSAGE, registerChatRenderers } from "./surface/chat-output.js";
 import { completionText, resumableNotice } from "./surface/format.js";
 import { piMode } from "./surface/pi-mode.js";
 import { askWithDialog, promptNotice } from "./surface/prompt-view.js";
@@ -26,6 +27,7 @@ export default function piWorkflows(pi: ExtensionAPI): void {
 		default: false,
 	});
 	registerWorkflowTool(pi, service);
+	registerChatRenderers(pi);
 	registerWorkflowCommand(pi, service, () => cwd);
 
 	pi.on("session_start", async (_event, ctx: ExtensionContext) => {
@@ -40,7 +42,7 @@ export default function piWorkflows(pi: ExtensionAPI): void {
 			if (!ended || !run.final || !ctx.hasUI) return;
 			pi.sendMessage(
 				{
-					customType: "workflow-run",
+					customType: RUN_MESSAGE,
 					content: completionText(run.final, run.cwd),
 					display: true,
 					details: { runId: run.run.runId, status: run.final.status },

@@ -11,7 +11,7 @@ import type { ControlRequest, RunStore } from "../store/run-store.js";
 import { findPending } from "./calls/prompt-board.js";
 import { LeaseRelay } from "./lease-relay.js";
 import { parseAnswer } from "./prompt-answer.js";
-import { stopReply, type WorkflowRun } from "./run-driver.js";
+import { resumeHint, stopReply, type WorkflowRun } from "./run-driver.js";
 import { queuedReply, steerForLater } from "./steer-queue.js";
 
 /** Applies a control request and says what happened; throws, changing nothing, when the run cannot take it. */
@@ -74,7 +74,8 @@ function controlUnowned(store: RunStore, runId: string, request: ControlRequest)
 			? { type: "run_paused", at, reason: request.reason ?? "paused by the user" }
 			: { type: "run_finished", at, status: "cancelled", reason: request.reason ?? "cancelled by the user" };
 	});
-	return said || `Run ${runId} ${report?.status}.`;
+	if (said) return said;
+	return `Run ${runId} ${report?.status}.${report?.status === "paused" ? ` ${resumeHint(runId)}` : ""}`;
 }
 
 /** Takes the run's lock, lets `decide` read the journal and name the event to add (or none, or throw),

@@ -294,9 +294,15 @@ export async function stopReply(runId: string, type: "pause" | "cancel", done: P
 	});
 	const final = await Promise.race([done, late]);
 	clearTimeout(timer);
-	if (final) return `Run ${runId} ${final.status}.`;
+	if (final) return `Run ${runId} ${final.status}.${final.status === "paused" ? ` ${resumeHint(runId)}` : ""}`;
 	const verb = type === "pause" ? "pause" : "cancel";
-	return `Run ${runId}: the ${verb} was accepted and journaled; its running stages are stopping (a stage whose provider ignores the stop is abandoned shortly).`;
+	const then = type === "pause" ? ` ${resumeHint(runId)}` : "";
+	return `Run ${runId}: the ${verb} was accepted and journaled; its running stages are stopping (a stage whose provider ignores the stop is abandoned shortly).${then}`;
+}
+
+/** What continues a paused run, said where it was paused. */
+export function resumeHint(runId: string): string {
+	return `Resume it with /workflow resume ${runId} (finished stages are not run again).`;
 }
 
 /** A replay prepares every recorded stage again; resolving a spec once per registry keeps that cheap. Only

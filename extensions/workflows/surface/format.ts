@@ -81,7 +81,8 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 	const budget = formatBudget(report.budget);
 	if (budget) lines.push(budget);
 	lines.push("", "stages:");
-	for (const stage of report.stages.slice(0, LIMITS.stages)) {
+	// Columns line up: id, status, model, duration, tokens, cost; what a stage adds (change, error) follows.
+	const rows = report.stages.slice(0, LIMITS.stages).map((stage) => {
 		const duration = stage.durationMs === undefined ? "-" : formatDuration(stage.durationMs);
 		const error = stage.error ? `  error: ${bounded(stage.error, LIMITS.item, reportPath)}` : "";
 		const change = !stage.change
@@ -89,17 +90,32 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 			: stage.change.files === 0
 				? "  change: none"
 				: `  change: ${plural(stage.change.files, "file")} +${stage.change.insertions} -${stage.change.deletions} (${stage.change.patch})`;
-		lines.push(
-			`  ${stage.id}  ${stage.status}${stage.replayed ? " (replayed)" : ""}  ${stage.model ?? (stage.kind === "task" ? "-" : stage.kind)}  ${duration}  ${stage.usage.totalTokens} tokens  ${formatCost(stage.usage.cost)}${change}${error}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`,
-		);
+		const cells = [
+			stage.id,
+			`${stage.status}${stage.replayed ? " (replayed)" : ""}`,
+			stage.model ?? (stage.kind === "task" ? "-" : stage.kind),
+			duration,
+			`${stage.usage.totalTokens} tokens`,
+			formatCost(stage.usage.cost),
+		];
 		// The models a stage moved on from, or skipped, before the one shown.
 		const tried = stage.attempts.filter((attempt) => !attempt.ok && attempt.model && attempt.model !== stage.model);
-		for (const attempt of tried.slice(0, LIMITS.items)) {
+		const attempts = tried.slice(0, LIMITS.items).map((attempt) => {
 			const what = attempt.skipped ? "skipped" : (attempt.kind ?? "failed");
-			lines.push(
-				`    ${attempt.model}: ${what}${attempt.error ? `: ${bounded(attempt.error, LIMITS.item, reportPath)}` : ""}`,
-			);
-		}
+			return `    ${attempt.model}: ${what}${attempt.error ? `: ${bounded(attempt.error, LIMITS.item, reportPath)}` : ""}`;
+		});
+		return { cells, tail: `${change}${error}${stage.rerun ? `  rerun: ${stage.rerun}` : ""}`, attempts };
+	});
+	const widths = rows.reduce<number[]>(
+		(max, row) => row.cells.map((cell, index) => Math.max(max[index] ?? 0, cell.length)),
+		[],
+	);
+	for (const row of rows) {
+		const padded = row.cells.map((cell, index) =>
+			// Numbers are right-aligned, words left-aligned; the last column needs no padding.
+			index >= 3 ? cell.padStart(widths[index] ?? 0) : cell.padEnd(widths[index] ?? 0),
+		);
+		lines.push(`  ${padded.join("  ")}${row.tail}`, ...row.attempts);
 	}
 	const hidden = report.stages.length - LIMITS.stages;
 	if (hidden > 0) lines.push(`  ... ${plural(hidden, "more stage")}: see ${reportPath}`);

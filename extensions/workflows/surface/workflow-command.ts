@@ -6,6 +6,7 @@ import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-cod
 import type { TProperties } from "typebox";
 import { checkInputs, describeSchema } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
+import { commandOutput, type Say } from "./chat-output.js";
 import { parseInputs, splitWords, takeBudget, takeFlag } from "./command-args.js";
 import { formatRunDetails, formatRunList, formatRunStatus, formatWorkflowList } from "./format.js";
 import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";
@@ -36,16 +37,17 @@ export function registerWorkflowCommand(pi: ExtensionAPI, service: WorkflowServi
 		description: "Run and watch workflows: list, run, status, show, pause, resume, steer, answer, cancel, reload",
 		getArgumentCompletions: (prefix) => completions(prefix, service, lastCwd()),
 		handler: async (args, ctx) => {
+			const say = commandOutput(pi, `/workflow ${args.trim()}`.trim(), printHeadless);
 			try {
-				await handle(args, ctx, service);
+				await handle(args, ctx, service, say);
 			} catch (error) {
-				report(ctx, error instanceof Error ? error.message : String(error), "error");
+				say(ctx, error instanceof Error ? error.message : String(error), "error");
 			}
 		},
 	});
 }
 
-async function handle(args: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
+async function handle(args: string, ctx: ExtensionCommandContext, service: WorkflowService, say: Say): Promise<void> {
 	const trimmed = args.trim();
 	const [first = "list"] = splitWords(trimmed);
 	const rest = trimmed.slice(trimmed.indexOf(first) + first.length).trim();
@@ -54,30 +56,24 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 	}
 	switch (first as Subcommand) {
 		case "list":
-			return report(ctx, formatWorkflowList((await service.catalog(ctx.cwd)).list()));
+			return say(ctx, formatWorkflowList((await service.catalog(ctx.cwd)).list()));
 		case "reload": {
 			const catalog = await service.reload(ctx.cwd);
-			return report(
-				ctx,
-				`Reloaded: ${catalog.list().length} workflow files.\n${formatWorkflowList(catalog.list())}`,
-			);
+			return say(ctx, `Reloaded: ${catalog.list().length} workflow files.\n${formatWorkflowList(catalog.list())}`);
 		}
 		case "run":
-			return runCommand(rest, ctx, service);
+			return runCommand(rest, ctx, service, say);
 		case "status": {
 			if (rest)
-				return report(
+				return say(
 					ctx,
 					formatRunStatus(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest)), ctx.cwd),
 				);
-			return report(ctx, formatRunList(runManager().listings(ctx.cwd)));
+			return say(ctx, formatRunList(runManager().listings(ctx.cwd)));
 		}
 		case "show": {
 			if (!rest) throw new Error("show needs a run id (or a unique prefix)");
-			return report(
-				ctx,
-				formatRunDetails(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest)), ctx.cwd),
-			);
+			return say(ctx, formatRunDetails(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest)), ctx.cwd));
 		}
 		case "pause":
 		case "cancel": {
@@ -85,7 +81,7 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 			const runId = runManager().resolve(ctx.cwd, rest);
 			const type = first === "pause" ? "pause" : "cancel";
 			const reason = type === "pause" ? "paused by the user" : "cancelled by the user";
-			return report(ctx, await service.control(runId, { type, reason }, ctx));
+			return say(ctx, await service.control(runId, { type, reason }, ctx));
 		}
 		case "steer": {
 			const [run, stage] = splitWords(rest);
@@ -94,10 +90,10 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 			if (!run || !stage || !message)
 				throw new Error("steer needs a run, a stage and a message: /workflow steer <run> <stage> <message>");
 			const runId = runManager().resolve(ctx.cwd, run);
-			return report(ctx, await service.control(runId, { type: "steer", stageId: stage, message }, ctx));
+			return say(ctx, await service.control(runId, { type: "steer", stageId: stage, message }, ctx));
 		}
 		case "answer":
-			return answerCommand(rest, ctx, service);
+			return answerCommand(rest, ctx, service, say);
 		case "resume": {
 			const keep = takeFlag(rest, "--keep-worktrees");
 			const taken = takeBudget(keep.rest);
@@ -113,14 +109,19 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 				...(taken.budget ? { budget: taken.budget } : {}),
 				...(keep.present ? { keepWorktrees: true } : {}),
 			});
-			if (ctx.hasUI) report(ctx, `Resumed run ${runId}.`);
+			if (ctx.hasUI) say(ctx, `Resumed run ${runId}.`);
 			return;
 		}
 	}
 }
 
 /** `/workflow answer <run> [prompt] [value]`: without a value, UI modes open the question's dialog. */
-async function answerCommand(rest: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
+async function answerCommand(
+	rest: string,
+	ctx: ExtensionCommandContext,
+	service: WorkflowService,
+	say: Say,
+): Promise<void> {
 	const [run] = splitWords(rest);
 	if (!run) throw new Error("answer needs a run id (or a unique prefix): /workflow answer <run> [prompt] <value>");
 	const runId = runManager().resolve(ctx.cwd, run);
@@ -141,10 +142,10 @@ async function answerCommand(rest: string, ctx: ExtensionCommandContext, service
 		if (!ctx.hasUI)
 			throw new Error(`answer needs a value for prompt "${prompt.id}": ${answerCommandText(runId, prompt)}`);
 		answer = await askWithDialog(ctx.ui, runId, prompt);
-		if (answer === undefined) return report(ctx, `No answer given; run ${runId} still waits.`);
+		if (answer === undefined) return say(ctx, `No answer given; run ${runId} still waits.`);
 		promptId = prompt.id;
 	}
-	await service.answer(runId, promptId, answer, ctx, "user", (message) => report(ctx, message));
+	await service.answer(runId, promptId, answer, ctx, "user", (message) => say(ctx, message));
 }
 
 /** The shape of prompt ids: the kind, then `-2`, `-3` for later ones. */
@@ -155,7 +156,12 @@ function unquote(text: string): string {
 	return quoted ? (quoted[1] as string) : text;
 }
 
-async function runCommand(args: string, ctx: ExtensionCommandContext, service: WorkflowService): Promise<void> {
+async function runCommand(
+	args: string,
+	ctx: ExtensionCommandContext,
+	service: WorkflowService,
+	say: Say,
+): Promise<void> {
 	const keep = takeFlag(args, "--keep-worktrees");
 	const taken = takeBudget(keep.rest);
 	const [name] = splitWords(taken.ok ? taken.rest : keep.rest);
@@ -192,20 +198,7 @@ async function runCommand(args: string, ctx: ExtensionCommandContext, service: W
 		...(taken.budget ? { budget: taken.budget } : {}),
 		...(keep.present ? { keepWorktrees: true } : {}),
 	});
-	if (ctx.hasUI) report(ctx, `Started workflow "${name}" as run ${managed.run.runId}.`);
-}
-
-function report(ctx: ExtensionCommandContext, text: string, level: "info" | "error" = "info"): void {
-	if (ctx.hasUI) {
-		ctx.ui.notify(text, level);
-		return;
-	}
-	if (level === "error") {
-		process.stderr.write(`${text}\n`);
-		process.exitCode = 1;
-		return;
-	}
-	printHeadless(text);
+	if (ctx.hasUI) say(ctx, `Started workflow "${name}" as run ${managed.run.runId}.`);
 }
 
 /** Completions for the text typed after `/workflow `: subcommands, workflow names, run ids (newest first, each with
