@@ -220,11 +220,15 @@ describe("Atomic workflow files", () => {
 		const badSpec = writeWorkflow(
 			"postgres.ts",
 			`import { workflow } from "@bastani/workflows";
-export default workflow({ description: "d", persistence: "postgres", run: async () => ({}) });`,
+export default workflow({ persistence: "postgres", run: async () => ({}) });`,
 		);
 		const loaded = await loadWorkflowFile(badSpec);
 		expect(loaded.ok).toBe(false);
-		expect(loaded.ok ? "" : loaded.error).toContain('unknown option "persistence": pi-workflows has no such option');
+		// Every problem of the declaration, one per line.
+		expect(loaded.ok ? "" : loaded.error).toContain(
+			'Workflow is not a valid definition:\n- unknown option "persistence": pi-workflows has no such option',
+		);
+		expect(loaded.ok ? "" : loaded.error).toContain("\n- description: expected a non-empty string, got undefined");
 
 		const badStage = writeWorkflow(
 			"retries.ts",

@@ -262,6 +262,8 @@ describe("views of one run are bounded", () => {
 	it("the completion message too", () => {
 		const text = completionText(report, "/project");
 		expect(text.length).toBeLessThan(10_000);
+		// The link is to the page a person reads.
+		expect(text).toContain("Report: /project/.pi/workflows/runs/big00001/report.md");
 		expect(text).toContain("more characters in /project/.pi/workflows/runs/big00001/report.json");
 		expect(text).toContain("- ... 20 more: see the report");
 	});

@@ -12,7 +12,9 @@ import type { CatalogEntry } from "./catalog.js";
 export function formatWorkflowList(entries: readonly CatalogEntry[]): string {
 	if (entries.length === 0) return "No workflows found.";
 	const lines = entries.map((entry) => {
-		if (entry.error) return `  ${entry.name}  [${entry.scope}] ERROR ${entry.error} (${entry.file})`;
+		// An error of several lines (a definition's problems) is indented under its entry.
+		if (entry.error)
+			return `  ${entry.name}  [${entry.scope}] ERROR ${entry.error.replaceAll("\n", "\n      ")} (${entry.file})`;
 		const description = entry.description ?? (entry.scope === "project" ? "(project file, loads when used)" : "");
 		return `  ${entry.name}  [${entry.scope}] ${description}`;
 	});
@@ -149,7 +151,7 @@ export function formatRunDetails(report: RunReport, cwd: string): string {
 			),
 		);
 	}
-	lines.push("", `report: ${reportPath}`);
+	lines.push("", `report: ${runPaths(cwd, report.runId).reportMd} (and report.json beside it)`);
 	return lines.join("\n");
 }
 
@@ -217,7 +219,8 @@ export function completionText(report: RunReport, cwd: string): string {
 		const more = errors.length - LIMITS.items;
 		lines.push(`Errors:\n${shown.join("\n")}${more > 0 ? `\n- ... ${more} more: see the report` : ""}`);
 	}
-	lines.push(`Report: ${reportPath}`);
+	// The page a person reads; report.json (beside it) is for programs.
+	lines.push(`Report: ${runPaths(cwd, report.runId).reportMd}`);
 	return lines.join("\n");
 }
 

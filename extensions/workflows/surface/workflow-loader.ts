@@ -64,7 +64,10 @@ export async function loadWorkflowFile(path: string): Promise<LoadResult> {
 	return withFileName(loaded, path);
 }
 
+/** A definition's problems are kept one per line; any other error (a syntax error, say) is cut to its start. */
 function firstLine(error: unknown): string {
 	const message = error instanceof Error ? error.message : String(error);
-	return message.split("\n").slice(0, 3).join(" ").trim();
+	const lines = message.split("\n");
+	if (/is not a valid definition:$/.test(lines[0] ?? "")) return lines.slice(0, 21).join("\n").trim();
+	return lines.slice(0, 3).join(" ").trim();
 }
