@@ -145,6 +145,30 @@ describe("WorkflowCatalog", () => {
 		expect(byName["local.ts"]?.error).toBeUndefined();
 		expect(byName["local.ts"]?.definition).toBeUndefined();
 	});
+
+	it("lists project files by the name they declare, without running them: duplicates and syntax errors show", async () => {
+		root = mkdtempSync(join(tmpdir(), "pi-workflows-catalog-"));
+		const cwd = join(root, "project");
+		const agentDir = join(root, "agent");
+		const dir = join(cwd, ".pi/workflows");
+		mkdirSync(dir, { recursive: true });
+		mkdirSync(agentDir, { recursive: true });
+		// Each file throws when run: reading its name and checking its syntax must not run it.
+		const declaring = (name: string) =>
+			`throw new Error("ran");\nexport default workflow({\n  inputs: { name: Type.String() },\n  name: "${name}",\n});\n`;
+		writeFileSync(join(dir, "my-flow.ts"), declaring("review-pr"));
+		writeFileSync(join(dir, "other.ts"), declaring("review-pr"));
+		writeFileSync(join(dir, "broken.ts"), "export default workflow({ name: ");
+		const catalog = new WorkflowCatalog({ cwd, agentDir });
+		await catalog.reload();
+		expect(catalog.find("review-pr")?.file).toBe(join(dir, "my-flow.ts"));
+		const byFile = Object.fromEntries(catalog.list().map((entry) => [entry.file.split("/").pop(), entry]));
+		expect(byFile["other.ts"]?.error).toBe(
+			`duplicate workflow name "review-pr" (already defined in ${join(dir, "my-flow.ts")})`,
+		);
+		expect(byFile["broken.ts"]?.error).toMatch(/^could not load: .* \(line 1, column \d+\)$/);
+		expect(byFile["broken.ts"]?.name).toBe("broken");
+	});
 });
 
 describe("workflow tool rendering", () => {

@@ -37,15 +37,21 @@ export interface PiSandbox {
 	cwd: string;
 	agentDir: string;
 	/** Runs pi to its exit with the given arguments. */
-	run(args: string[], options?: { env?: Record<string, string> }): Promise<PiResult>;
+	run(args: string[], options?: PiRunOptions): Promise<PiResult>;
 	/** Starts pi with the given arguments and returns at once, so a test can watch it and kill it. */
-	start(args: string[], options?: { env?: Record<string, string> }): PiProcess;
+	start(args: string[], options?: PiRunOptions): PiProcess;
 	/** Arguments common to every pi invocation (extensions and model). */
 	baseArgs: string[];
 	env: NodeJS.ProcessEnv;
 	/** Model requests made so far by every pi process of this sandbox. */
 	calls(): ScriptedRequest[];
 	cleanup(): void;
+}
+
+export interface PiRunOptions {
+	env?: Record<string, string>;
+	/** Where pi runs (default: the sandbox's project). */
+	cwd?: string;
 }
 
 export interface PiSandboxOptions {
@@ -81,9 +87,9 @@ export function createPiSandbox(scriptSource: string, options: PiSandboxOptions 
 		"scripted/fast",
 		"--no-session",
 	];
-	const start = (args: string[], options?: { env?: Record<string, string> }): PiProcess => {
+	const start = (args: string[], options?: PiRunOptions): PiProcess => {
 		const child = spawn(process.execPath, [PI_CLI, ...baseArgs, ...args], {
-			cwd,
+			cwd: options?.cwd ?? cwd,
 			env: { ...env, ...options?.env },
 			stdio: ["ignore", "pipe", "pipe"],
 		});

@@ -1,13 +1,14 @@
 // The workflow catalog: builtins from the package, user workflows from `<agentDir>/workflows`,
 // extra paths from settings (`"workflows": { "paths": [...] }`), and project workflows from
-// `.pi/workflows`. Project files are listed by file name and imported only when asked for (after the
-// trust check). A file that fails to load, or repeats a name, is listed with its error.
+// `.pi/workflows`. Project files are listed by the name they declare (read without running them) and imported
+// only when asked for (after the trust check). A file that fails to load, or repeats a name, is listed with its error.
 
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import { loadWorkflowFile } from "./workflow-loader.js";
+import { readWorkflowSource } from "./workflow-source.js";
 
 export type WorkflowScope = "builtin" | "user" | "project";
 
@@ -56,6 +57,12 @@ export class WorkflowCatalog {
 				if (entries.some((entry) => entry.file === file)) continue;
 				const entry: CatalogEntry = { name: basename(file, ".ts"), file, scope };
 				if (scope !== "project") await loadInto(entry);
+				else {
+					// Not run until trusted: listed by the name it declares, with its syntax error if it has one.
+					const seen = readWorkflowSource(file);
+					entry.name = seen.name;
+					if (seen.error) entry.error = seen.error;
+				}
 				entries.push(entry);
 			}
 		}

@@ -3,6 +3,7 @@
 // instance finds the same manager and rebinds its UI to it.
 
 import { existsSync, statSync } from "node:fs";
+import { relative, resolve as resolvePath } from "node:path";
 import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import type { PendingPrompt } from "../engine/calls/prompt-board.js";
@@ -17,6 +18,7 @@ import {
 import { listRuns, matchRunId, openRunView, projectStore, type RunListing } from "../engine/runs.js";
 import type { NodeStatus } from "../store/events.js";
 import type { RunReport } from "../store/report.js";
+import { runsRoot } from "../store/run-directory.js";
 import type { RunStore } from "../store/run-store.js";
 
 /** Finished runs kept in memory for their final report (older ones are read from disk when asked for). */
@@ -173,10 +175,18 @@ export class RunManager {
 	/** Finds a run by id or unique prefix among this process's runs and the project's runs on disk. */
 	resolve(cwd: string, prefix: string): string {
 		const store = projectStore(cwd);
-		const match = matchRunId(prefix, this.allRunIds(cwd));
+		const given = prefix.trim();
+		// A run's folder given as a path (`.pi/workflows/runs/<id>`, `../runs/<id>`) names the run in it.
+		const inRuns = given.includes("/") ? relative(runsRoot(cwd), resolvePath(cwd, given)) : undefined;
+		if (inRuns !== undefined && (inRuns === "" || inRuns.startsWith("..") || inRuns.includes("/"))) {
+			throw new Error(
+				`expected a run id (or a unique prefix of one) or a folder in ${runsRoot(cwd)}, got "${given}"`,
+			);
+		}
+		const wanted = inRuns ?? given;
+		const match = matchRunId(wanted, this.allRunIds(cwd));
 		if (match.ok) return match.runId;
-		const wanted = prefix.trim();
-		if (wanted && store.exists(wanted)) {
+		if (wanted && wanted !== "." && wanted !== ".." && store.exists(wanted)) {
 			const paths = store.paths(wanted);
 			throw new Error(
 				`Run folder ${paths.runDir} has no journal (${paths.journal}): it cannot be shown or resumed.`,

@@ -3,7 +3,7 @@
 // controlling runs wherever they are driven.
 
 import { existsSync, writeSync } from "node:fs";
-import { relative } from "node:path";
+import { isAbsolute, join, relative } from "node:path";
 import { type ExtensionAPI, type ExtensionContext, getAgentDir } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition, WorkflowBudget } from "../authoring/types.js";
 import type { PendingPrompt } from "../engine/calls/prompt-board.js";
@@ -105,11 +105,13 @@ export class WorkflowService {
 		const name = view.report.workflow;
 		const started = view.started;
 		if (started?.spec !== undefined) return definitionFromSpec(parseSpec(started.spec));
-		const file = started?.workflowFile;
-		if (!file) return this.resolve(name, ctx);
-		if (!existsSync(file)) {
+		const recorded = started?.workflowFile;
+		if (!recorded) return this.resolve(name, ctx);
+		// A project moved since the run started: its file is at the same place in the project as it is now.
+		const file = existsSync(recorded) ? recorded : movedWith(recorded, started?.cwd, ctx.cwd);
+		if (!file) {
 			throw new Error(
-				`Run ${runId} of workflow "${name}" cannot be resumed: its workflow file ${file} was removed since the run started. Restore the file to resume; nothing was changed.`,
+				`Run ${runId} of workflow "${name}" cannot be resumed: its workflow file ${recorded} is gone (removed, or moved out of the project) since the run started. Restore the file to resume; nothing was changed.`,
 			);
 		}
 		const catalog = await this.catalog(ctx.cwd);
@@ -253,6 +255,15 @@ export class WorkflowService {
 		const live = runManager().get(runId);
 		return controlRun(projectStore(ctx.cwd), runId, request, live && !live.final ? live.run : undefined);
 	}
+}
+
+/** Where a file of a project that was moved is now: the same path within the project, if it is there. */
+function movedWith(file: string, projectThen: string | undefined, projectNow: string): string | undefined {
+	if (!projectThen) return undefined;
+	const within = relative(projectThen, file);
+	if (within.startsWith("..") || isAbsolute(within)) return undefined;
+	const now = join(projectNow, within);
+	return existsSync(now) ? now : undefined;
 }
 
 /** How long a headless process may stay up after its run ended, held open only by abandoned sessions. */
