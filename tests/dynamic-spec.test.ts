@@ -85,7 +85,11 @@ describe("dynamic workflow specs", () => {
 		const saved = saveSpec(spec, harness.cwd);
 		expect(saved.file).toBe(join(".pi", "workflows", "saved-flow.ts"));
 		const source = readFileSync(join(harness.cwd, saved.file), "utf8");
-		expect(source).toContain('import { type StageResult, workflow } from "pi-workflows";');
+		expect(source).toContain('import { workflow } from "pi-workflows";');
+		// Code a person reads: variables named after their stages, no generated step numbers or unread records.
+		expect(source).toContain('const plan = await ctx.task("plan", { prompt: "Plan it", tools: ["read"] });');
+		expect(source).toContain('const deep2 = await branch2.task("deep-2", { prompt: "Deep two", previous: deep1 });');
+		expect(source).not.toMatch(/\bstep\d|done\[/);
 		const loaded = await loadWorkflowFile(join(harness.cwd, saved.file));
 		if (!loaded.ok) throw new Error(loaded.error);
 		const fromFile = await harness.run(loaded.definition, {});
@@ -100,5 +104,30 @@ describe("dynamic workflow specs", () => {
 		});
 		expect(fromFile.outputs).toEqual(fromSpec.outputs);
 		expect(() => saveSpec(spec, harness.cwd)).toThrow(/already exists/);
+	});
+
+	it("saves a dependsOn graph as stages in parallel and a stage that takes both", async () => {
+		harness = await createHarness((request) => `R(${request.stage})`);
+		const spec = parseSpec({
+			name: "dag-flow",
+			description: "two checks, then a verdict on both",
+			steps: [
+				{ name: "lint", prompt: "Lint" },
+				{ name: "test", prompt: "Test" },
+				{ name: "verdict", prompt: "Decide", dependsOn: ["lint", "test"] },
+			],
+		});
+		const fromSpec = await harness.run(definitionFromSpec(spec), {});
+		const saved = saveSpec(spec, harness.cwd);
+		const source = readFileSync(join(harness.cwd, saved.file), "utf8");
+		expect(source).toContain("const [lint, test] = await ctx.parallel(");
+		expect(source).toContain(
+			'const verdict = await ctx.task("verdict", { prompt: "Decide", previous: [lint, test] });',
+		);
+		const loaded = await loadWorkflowFile(join(harness.cwd, saved.file));
+		if (!loaded.ok) throw new Error(loaded.error);
+		const fromFile = await harness.run(loaded.definition, {});
+		expect(graphOf(fromFile)).toEqual(graphOf(fromSpec));
+		expect(fromFile.outputs).toEqual({ result: "R(verdict)" });
 	});
 });

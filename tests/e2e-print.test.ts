@@ -97,6 +97,21 @@ export default workflow({
 		expect(answered.stdout).toContain('outputs: {"said":"answer of speak"}');
 	});
 
+	it("describes a workflow: its inputs and outputs with types, whether required, descriptions, and how to run it", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const result = await sandbox.run(["-p", "/workflow describe review-change"]);
+		expect(result.code, result.stderr).toBe(0);
+		expect(result.stdout).toContain("review-change: Scout a change");
+		expect(result.stdout).toMatch(/file: .*workflows\/review-change\.ts \[builtin\]/);
+		expect(result.stdout).toContain("  target  string (required)  What to review: a diff, a branch or range");
+		expect(result.stdout).toContain("  reviewerModel  string (optional)  Model for the correctness reviewer");
+		expect(result.stdout).toContain(
+			"  blockers  array of object with reviewer, severity, file, line, evidence, suggestion (required)",
+		);
+		expect(result.stdout).toContain("run it: /workflow run review-change target=...");
+		expect(sandbox.calls()).toHaveLength(0);
+	});
+
 	it("errors on missing inputs, naming them, and starts nothing", async () => {
 		sandbox = createPiSandbox(ANSWER_BY_STAGE);
 		const result = await sandbox.run(["-p", "/workflow run review-change"]);

@@ -315,50 +315,77 @@ export function saveSpec(spec: WorkflowSpecData, cwd: string, path?: string): { 
 	return { name: spec.name, file: relative(cwd, file) || basename(file) };
 }
 
-/** Readable TypeScript that runs the same plan (and so records the same graph). */
+/** Readable TypeScript that runs the same plan (and so records the same graph): one variable per stage, named
+ * after it; parallel stages as steps of one `ctx.parallel`, a branch that is a sequence as a function. */
 export function specToTypeScript(spec: WorkflowSpecData): string {
-	let counter = 0;
+	const names = new VariableNames();
 	const lines: string[] = [];
+	const fieldsOf = (task: TaskSpec, previous: string) => {
+		const { name: _name, ...options } = task;
+		const fields = Object.entries(options).map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+		// One result is a handoff of its own; `[x]` reads better as `x`.
+		if (previous !== "[]") fields.push(`previous: ${/^\[\w+\]$/.test(previous) ? previous.slice(1, -1) : previous}`);
+		return fields;
+	};
+	const previousOf = (node: PlanNode & { kind: "task" }, before: string) =>
+		node.from ? `[${node.from.map((dep) => names.of(dep)).join(", ")}]` : before;
+	// Emits a node; returns the expression of the results it leaves for the next one.
 	const emit = (node: PlanNode, ctx: string, before: string, indent: string): string => {
-		const variable = `step${++counter}`;
 		if (node.kind === "task") {
-			const { name, ...options } = node.task;
-			const previous = node.from ? `[${node.from.map((dep) => `done[${JSON.stringify(dep)}]`).join(", ")}]` : before;
-			const fields = Object.entries(options).map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
-			if (previous !== "[]") fields.push(`previous: ${previous}`);
+			const variable = names.take(node.task.name);
+			const fields = fieldsOf(node.task, previousOf(node, before));
 			lines.push(
-				`${indent}const ${variable} = [await ${ctx}.task(${JSON.stringify(name)}, { ${fields.join(", ")} })];`,
+				`${indent}const ${variable} = await ${ctx}.task(${JSON.stringify(node.task.name)}, { ${fields.join(", ")} });`,
 			);
-			lines.push(`${indent}done[${JSON.stringify(name)}] = ${variable}[0] as StageResult;`);
-			return variable;
+			return `[${variable}]`;
 		}
 		if (node.kind === "sequence") {
 			let current = before;
 			for (const child of node.nodes) current = emit(child, ctx, current, indent);
 			return current;
 		}
-		lines.push(`${indent}const ${variable} = (`);
-		lines.push(`${indent}\tawait ${ctx}.parallel(`);
-		lines.push(`${indent}\t\t[`);
-		for (const child of node.nodes) {
-			const branch = `branch${counter}`;
-			lines.push(`${indent}\t\t\tasync (${branch}) => {`);
-			const result = emit(child, branch, before, `${indent}\t\t\t\t`);
-			lines.push(`${indent}\t\t\t\treturn ${result};`);
-			lines.push(`${indent}\t\t\t},`);
+		const set = [
+			...(node.concurrency !== undefined ? [`concurrency: ${node.concurrency}`] : []),
+			...(node.failFast !== undefined ? [`failFast: ${node.failFast}`] : []),
+		];
+		const options = set.length > 0 ? `\n${indent}\t{ ${set.join(", ")} },` : "";
+		const tasks = node.nodes.every((child) => child.kind === "task");
+		if (tasks) {
+			const steps = node.nodes as Array<PlanNode & { kind: "task" }>;
+			const variables = steps.map((step) => names.take(step.task.name));
+			lines.push(`${indent}const [${variables.join(", ")}] = await ${ctx}.parallel(`, `${indent}\t[`);
+			for (const step of steps) {
+				const fields = [
+					`name: ${JSON.stringify(step.task.name)}`,
+					...fieldsOf(step.task, previousOf(step, before)),
+				];
+				lines.push(`${indent}\t\t{ ${fields.join(", ")} },`);
+			}
+			lines.push(`${indent}\t],${options}`, `${indent});`);
+			return `[${variables.join(", ")}]`;
 		}
-		lines.push(`${indent}\t\t],`);
-		lines.push(`${indent}\t\t${JSON.stringify({ concurrency: node.concurrency, failFast: node.failFast })},`);
-		lines.push(`${indent}\t)`);
-		lines.push(`${indent}).flat();`);
-		return variable;
+		// Branches of several stages run as functions, each with a ctx of its own; each returns what it leaves.
+		const body: string[][] = [];
+		const results: string[] = [];
+		for (const child of node.nodes) {
+			const start = lines.length;
+			const branch = names.take("branch");
+			const left = emit(child, branch, before, `${indent}\t\t`);
+			const emitted = lines.splice(start);
+			body.push([`${indent}\tasync (${branch}) => {`, ...emitted, `${indent}\t\treturn ${left};`, `${indent}\t},`]);
+			results.push(names.take(`${lastStage(child)}-results`));
+		}
+		lines.push(`${indent}const [${results.join(", ")}] = await ${ctx}.parallel(`, `${indent}\t[`);
+		for (const branch of body) lines.push(...branch.map((line) => `\t${line}`));
+		lines.push(`${indent}\t],${options}`, `${indent});`);
+		return `[${results.map((result) => `...${result}`).join(", ")}]`;
 	};
 	const last = emit(spec.plan, "ctx", "[]", "\t\t");
 	return [
 		`// ${spec.description}`,
 		"// Saved from a dynamic workflow spec by pi-workflows; edit freely.",
 		"",
-		'import { type StageResult, workflow } from "pi-workflows";',
+		'import { workflow } from "pi-workflows";',
 		'import { Type } from "typebox";',
 		"",
 		"export default workflow({",
@@ -368,11 +395,56 @@ export function specToTypeScript(spec: WorkflowSpecData): string {
 		"\toutputs: { result: Type.String() },",
 		...(spec.budget ? [`\tbudget: ${JSON.stringify(spec.budget)},`] : []),
 		"\trun: async (ctx) => {",
-		"\t\tconst done: Record<string, StageResult> = {};",
 		...lines,
-		`\t\treturn { result: ${last === "[]" ? '""' : `${last}.map((result) => result.text).join("\\n\\n")`} };`,
+		`\t\treturn { result: ${resultText(last)} };`,
 		"\t},",
 		"});",
 		"",
 	].join("\n");
 }
+
+/** The text a saved workflow returns: the last stage's, or the texts of the last group, blank-line separated. */
+function resultText(last: string): string {
+	if (last === "[]") return '""';
+	const single = /^\[(\w+)\]$/.exec(last);
+	if (single) return `${single[1]}.text`;
+	return `${last}.map((result) => result.text).join("\\n\\n")`;
+}
+
+function lastStage(node: PlanNode): string {
+	if (node.kind === "task") return node.task.name;
+	return lastStage(node.nodes.at(-1) as PlanNode);
+}
+
+/** Variable names for stages: the stage's name in camelCase (`check-a` is `checkA`), unique, never a keyword. */
+class VariableNames {
+	private readonly byStage = new Map<string, string>();
+	private readonly used = new Set(["ctx", "workflow", "Type", "result"]);
+
+	take(stage: string): string {
+		const words = stage.split(/[^A-Za-z0-9]+/).filter(Boolean);
+		let base = words
+			.map((word, index) => (index === 0 ? word.toLowerCase() : word[0]?.toUpperCase() + word.slice(1)))
+			.join("");
+		if (!/^[A-Za-z_]/.test(base)) base = `stage${base[0]?.toUpperCase() ?? ""}${base.slice(1)}`;
+		if (RESERVED.has(base)) base = `${base}Stage`;
+		let name = base;
+		for (let count = 2; this.used.has(name); count++) name = `${base}${count}`;
+		this.used.add(name);
+		if (!this.byStage.has(stage)) this.byStage.set(stage, name);
+		return name;
+	}
+
+	/** The variable a stage's result was given. */
+	of(stage: string): string {
+		const name = this.byStage.get(stage);
+		if (!name) throw new Error(`save: stage "${stage}" is used before it runs`);
+		return name;
+	}
+}
+
+const RESERVED = new Set(
+	"break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof let new null return super switch this throw true try typeof var void while with yield await async static implements interface package private protected public arguments eval undefined".split(
+		" ",
+	),
+);

@@ -1,6 +1,9 @@
 // Plain-text views shared by the command, the tool and the widget: workflow lists, run lines,
 // run details with the stage graph, and the one-line summary printed in headless modes.
 
+import type { TProperties, TSchema } from "typebox";
+import type { AnyWorkflowDefinition } from "../authoring/types.js";
+import { describeSchema } from "../authoring/validate.js";
 import { answerHint } from "../engine/prompt-answer.js";
 import type { PromptKind } from "../store/events.js";
 import { renderGraph } from "../store/graph-text.js";
@@ -19,6 +22,26 @@ export function formatWorkflowList(entries: readonly CatalogEntry[]): string {
 		return `  ${entry.name}  [${entry.scope}] ${description}`;
 	});
 	return `Workflows:\n${lines.join("\n")}`;
+}
+
+/** A workflow's declaration for a person: what it does, where it comes from, each input and output with its type,
+ * whether it is required and its description, and an example command. */
+export function formatWorkflowDescription(definition: AnyWorkflowDefinition, scope?: string): string {
+	const lines = [`${definition.name}: ${definition.description}`];
+	if (definition.file) lines.push(`file: ${definition.file}${scope ? ` [${scope}]` : ""}`);
+	const field = ([key, schema]: [string, TSchema]) => {
+		const optional = (schema as { "~optional"?: boolean })["~optional"] === true;
+		const description = (schema as { description?: string }).description;
+		return `  ${key}  ${describeSchema(schema)}${optional ? " (optional)" : " (required)"}${description ? `  ${description}` : ""}`;
+	};
+	const inputs = Object.entries(definition.inputs as TProperties);
+	lines.push("", inputs.length > 0 ? "inputs:" : "inputs: none", ...inputs.map(field));
+	const outputs = Object.entries(definition.outputs as TProperties);
+	lines.push("", outputs.length > 0 ? "outputs:" : "outputs: none", ...outputs.map(field));
+	const required = inputs.filter(([, schema]) => (schema as { "~optional"?: boolean })["~optional"] !== true);
+	const example = required.map(([key]) => `${key}=...`).join(" ");
+	lines.push("", `run it: /workflow run ${definition.name}${example ? ` ${example}` : ""}`);
+	return lines.join("\n");
 }
 
 export function formatRunLine(report: RunReport): string {

@@ -8,13 +8,20 @@ import { checkInputs, describeSchema } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
 import { commandOutput, type Say } from "./chat-output.js";
 import { parseInputs, splitWords, takeBudget, takeFlag } from "./command-args.js";
-import { formatRunDetails, formatRunList, formatRunStatus, formatWorkflowList } from "./format.js";
+import {
+	formatRunDetails,
+	formatRunList,
+	formatRunStatus,
+	formatWorkflowDescription,
+	formatWorkflowList,
+} from "./format.js";
 import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";
 import { runManager } from "./run-manager.js";
 import { printHeadless, type WorkflowService } from "./workflow-service.js";
 
 const SUBCOMMANDS = {
 	list: "List the workflows (default)",
+	describe: "describe <name>: what a workflow does, its inputs and outputs",
 	run: "run <name> [--budget cost=2,tokens=500k,...] [--keep-worktrees] [key=value ... | JSON]: start a workflow",
 	status: "status [run]: all runs, or one",
 	show: "show <run>: stages, models, durations, cost and the graph",
@@ -34,7 +41,8 @@ const RUN_SUBCOMMANDS = new Set(["status", "show", "pause", "resume", "steer", "
 
 export function registerWorkflowCommand(pi: ExtensionAPI, service: WorkflowService, lastCwd: () => string): void {
 	pi.registerCommand("workflow", {
-		description: "Run and watch workflows: list, run, status, show, pause, resume, steer, answer, cancel, reload",
+		description:
+			"Run and watch workflows: list, describe, run, status, show, pause, resume, steer, answer, cancel, reload",
 		getArgumentCompletions: (prefix) => completions(prefix, service, lastCwd()),
 		handler: async (args, ctx) => {
 			const say = commandOutput(pi, `/workflow ${args.trim()}`.trim(), printHeadless);
@@ -60,6 +68,13 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 		case "reload": {
 			const catalog = await service.reload(ctx.cwd);
 			return say(ctx, `Reloaded: ${catalog.list().length} workflow files.\n${formatWorkflowList(catalog.list())}`);
+		}
+		case "describe": {
+			const [name] = splitWords(rest);
+			if (!name) throw new Error("describe needs a workflow name: /workflow describe <name>");
+			const { definition } = await service.resolveEntry(name, ctx);
+			const scope = (await service.catalog(ctx.cwd)).find(name)?.scope;
+			return say(ctx, formatWorkflowDescription(definition, scope));
 		}
 		case "run":
 			return runCommand(rest, ctx, service, say);
@@ -219,7 +234,7 @@ export function completions(
 	}
 	const [sub = "", partial = ""] = words;
 	if (words.length !== 2) return null;
-	if (sub === "run") {
+	if (sub === "run" || sub === "describe") {
 		const items = service
 			.cachedNames(cwd)
 			.filter((name) => name.startsWith(partial))
