@@ -112,6 +112,23 @@ export default workflow({
 		expect(sandbox.calls()).toHaveLength(0);
 	});
 
+	it("lists past runs newest first, and refuses a prune age it cannot read, removing nothing", async () => {
+		sandbox = createPiSandbox(REVIEW_ANSWERS);
+		const { runId } = runLine((await sandbox.run(["-p", "/workflow run review-change target=x"])).stdout);
+		const runs = await sandbox.run(["-p", "/workflow runs"]);
+		expect(runs.stdout).toMatch(
+			new RegExp(`^run +workflow +outcome +duration +cost +started +why\n${runId}  review-change  completed`),
+		);
+		const refused = await sandbox.run(["-p", "/workflow prune --older-than 30x"]);
+		expect(refused.code).toBe(1);
+		expect(refused.stderr).toContain(
+			'prune: --older-than: expected a number and a unit, m (minutes), h, d or w (like 30d or 12h), got "30x"; nothing was removed.',
+		);
+		const kept = await sandbox.run(["-p", "/workflow prune --older-than 1d"]);
+		expect(kept.stdout).toContain("No run older than 1d to remove.");
+		expect(existsSync(join(sandbox.cwd, ".pi/workflows/runs", runId, "journal.jsonl"))).toBe(true);
+	});
+
 	it("errors on missing inputs, naming them, and starts nothing", async () => {
 		sandbox = createPiSandbox(ANSWER_BY_STAGE);
 		const result = await sandbox.run(["-p", "/workflow run review-change"]);

@@ -14,11 +14,12 @@ function tmux(...args: string[]): string {
 	return execFileSync("tmux", args, { encoding: "utf8" });
 }
 
-async function screenShows(pattern: RegExp, timeoutMs = 30_000): Promise<string> {
+/** Waits for the screen (with `history` lines of scrollback above it) to show `pattern`. */
+async function screenShows(pattern: RegExp, timeoutMs = 30_000, history = 0): Promise<string> {
 	const deadline = Date.now() + timeoutMs;
 	let screen = "";
 	while (Date.now() < deadline) {
-		screen = tmux("capture-pane", "-p", "-t", SESSION);
+		screen = tmux("capture-pane", "-p", "-t", SESSION, ...(history > 0 ? ["-S", `-${history}`] : []));
 		if (pattern.test(screen)) return screen;
 		await new Promise((resolve) => setTimeout(resolve, 100));
 	}
@@ -169,5 +170,25 @@ describe("interactive pi (tmux)", () => {
 		expect(both).toContain("/workflow run review-change targt=x");
 		expect(both).toContain("/workflow list");
 		expect(both).not.toContain("[workflow-output]");
+	});
+
+	it("/workflow show draws the run's receipt: outcome, the stage table, the graph as text, prompts and answers", async () => {
+		const gate = launchGatedPi();
+		await screenShows(/scripted/);
+		type("/workflow run review-change target=tui");
+		await screenShows(/> scout\s+scripted\/fast/);
+		writeFileSync(gate, "");
+		const done = await screenShows(/Workflow "review-change" run (\S+) completed/);
+		const runId = /Workflow "review-change" run (\S+) completed/.exec(done)?.[1] ?? "";
+		type(`/workflow show ${runId}`);
+		// The page is longer than the screen: read the scrollback too.
+		const page = await screenShows(
+			new RegExp(`/workflow show ${runId}[\\s\\S]*Prompts and answers[\\s\\S]*### synthesis`),
+			30_000,
+			300,
+		);
+		expect(page).toMatch(/Outcome: completed|Outcome: \*\*completed\*\*/);
+		expect(page).toContain("┬ 2 in parallel");
+		expect(page).toContain("Answer:");
 	});
 });

@@ -149,6 +149,8 @@ export interface TaskStartedEvent extends NodeStartedBase {
 	outputStamp?: string;
 	/** Which of the stage's models this attempt uses: 0 its model, 1 its first fallback, ... */
 	attempt?: number;
+	/** The prompt the stage was given, bounded (the whole is in the transcript): for the receipts. */
+	prompt?: string;
 	/** The stage's own worktree (`worktree: true`): where it goes, then (journaled again once made) all of it. */
 	worktree?: WorktreeRecord | { root: string; branch: string };
 }

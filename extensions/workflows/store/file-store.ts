@@ -1,7 +1,7 @@
 // The default run store: everything in the run's folder in the project (`.pi/workflows/runs/<runId>/`): the
 // journal file, `run.lock`, and the `control/` mailbox. No daemon; several pi processes share it safely.
 
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, readdirSync, rmSync } from "node:fs";
 import { FileJournal, readJournalFile } from "./file-journal.js";
 import type { JournalContents } from "./journal-text.js";
 import { createRunDirectory, type RunPaths, runPaths, runsRoot } from "./run-directory.js";
@@ -70,6 +70,10 @@ export class FileRunStore implements RunStore {
 
 	owner(runId: string): LockState {
 		return inspectLock(this.paths(runId).runDir);
+	}
+
+	remove(runId: string): void {
+		rmSync(this.paths(runId).runDir, { recursive: true, force: true });
 	}
 
 	send(

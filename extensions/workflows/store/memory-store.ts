@@ -39,6 +39,10 @@ export class MemoryRunStore implements RunStore {
 		return this.runs.has(runId);
 	}
 
+	remove(runId: string): void {
+		this.runs.delete(runId);
+	}
+
 	read(runId: string): JournalContents {
 		const run = this.runs.get(runId);
 		if (!run) throw new Error(`Run ${runId} has no journal in this store`);

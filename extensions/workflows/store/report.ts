@@ -36,6 +36,9 @@ export interface StageReport {
 	within?: string;
 	/** The named parallel group it ran in. */
 	group?: string;
+	/** A model stage's prompt and final answer, bounded (the whole of both is in its transcript). */
+	prompt?: string;
+	answer?: string;
 	/** A stage in a git worktree: its change (the `.patch` artifact, files, +/-) and where the worktree is. */
 	change?: { patch: string; files: number; insertions: number; deletions: number };
 	worktree?: { root: string; branch: string };
@@ -88,6 +91,13 @@ interface Counts {
 	deletions: number;
 }
 
+/** How much of a stage's answer the report keeps (the whole is in the transcript, or its output file). */
+const ANSWER_EXCERPT = 2_000;
+
+function bounded(text: string, max: number): string {
+	return text.length <= max ? text : `${text.slice(0, max)}... [${text.length - max} more characters]`;
+}
+
 /** The report of a run as its fold has it. Paths inside the run directory become relative to it. */
 export function buildReport(fold: RunFold, runDir: string, artifacts: readonly string[] = []): RunReport {
 	const { run } = fold;
@@ -118,16 +128,23 @@ export function buildReport(fold: RunFold, runDir: string, artifacts: readonly s
 			stage.sessionFile = show(started.sessionFile);
 		}
 		if (started.kind === "task" && started.worktree) stage.worktree = started.worktree;
+		if (started.kind === "task" && started.prompt) stage.prompt = started.prompt;
 		if (started.kind === "worktree") stage.worktree = { root: started.root, branch: started.branch };
 		if (node.durationMs !== undefined) stage.durationMs = node.durationMs;
 		if (node.error !== undefined && node.status !== "completed" && node.status !== "interrupted")
 			stage.error = node.error;
 		if (node.rerun) stage.rerun = node.rerun;
 		const result = node.result as
-			| { model?: string; outputPath?: string; change?: { patchFile: string; files: unknown[] } & Counts }
+			| {
+					model?: string;
+					text?: string;
+					outputPath?: string;
+					change?: { patchFile: string; files: unknown[] } & Counts;
+			  }
 			| undefined;
 		if (node.kind === "task" && node.status === "completed" && result) {
 			if (result.model) stage.model = result.model;
+			if (typeof result.text === "string") stage.answer = bounded(result.text, ANSWER_EXCERPT);
 			if (result.change) {
 				const { patchFile, files, insertions, deletions } = result.change;
 				stage.change = { patch: show(patchFile), files: files.length, insertions, deletions };

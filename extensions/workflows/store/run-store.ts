@@ -49,6 +49,8 @@ export interface RunStore {
 	open(runId: string, events: LeaseEvents): { ok: true; run: OpenedRun } | { ok: false; error: string };
 	/** Who owns a run now. */
 	owner(runId: string): LockState;
+	/** Deletes a run: its journal and every file of it. The caller holds its lock (see engine/runs.ts pruneRuns). */
+	remove(runId: string): void;
 	/** Asks the process that owns a run to apply a control request, and waits for its reply. */
 	send(
 		runId: string,

@@ -3,8 +3,8 @@
 // rpc clients get notifications; headless modes print (errors to stderr, exit code 1). The renderers draw both
 // message kinds with a styled header instead of Pi's raw `[customType]` label.
 
-import type { ExtensionAPI, ExtensionContext, Theme } from "@mariozechner/pi-coding-agent";
-import { Text } from "@mariozechner/pi-tui";
+import { type ExtensionAPI, type ExtensionContext, getMarkdownTheme, type Theme } from "@mariozechner/pi-coding-agent";
+import { Container, Markdown, Text } from "@mariozechner/pi-tui";
 import { piMode } from "./pi-mode.js";
 
 /** A command's output in the chat. */
@@ -16,6 +16,8 @@ export interface OutputDetails {
 	/** The command as typed, shown above its output. */
 	command?: string;
 	level: "info" | "error";
+	/** The content is markdown (a run's receipt), drawn as Pi draws markdown. */
+	markdown?: boolean;
 }
 
 export interface RunMessageDetails {
@@ -23,16 +25,18 @@ export interface RunMessageDetails {
 	status: string;
 }
 
-export type Say = (ctx: ExtensionContext, text: string, level?: "info" | "error") => void;
+/** `page`: what the TUI shows instead of `text`, as markdown (a run's receipt); other modes get `text`. */
+export type Say = (ctx: ExtensionContext, text: string, level?: "info" | "error", page?: string) => void;
 
 /** How a command reports: `command` is what was typed, echoed above the output in the TUI. */
 export function commandOutput(pi: ExtensionAPI, command: string, print: (line: string) => void): Say {
-	return (ctx, text, level = "info") => {
+	return (ctx, text, level = "info", page) => {
 		if (ctx.hasUI) {
 			// While the agent works a message would join its turn; then it stays a notification.
 			if (piMode(true) === "interactive" && ctx.isIdle()) {
+				const details: OutputDetails = { command, level, ...(page ? { markdown: true } : {}) };
 				pi.sendMessage<OutputDetails>(
-					{ customType: OUTPUT_MESSAGE, content: text, display: true, details: { command, level } },
+					{ customType: OUTPUT_MESSAGE, content: page ?? text, display: true, details },
 					{ triggerTurn: false },
 				);
 				return;
@@ -54,6 +58,12 @@ export function registerChatRenderers(pi: ExtensionAPI): void {
 		const details = message.details;
 		const header = theme.fg("muted", details?.command ?? "/workflow");
 		const body = contentText(message.content);
+		if (details?.markdown) {
+			const page = new Container();
+			page.addChild(new Text(header, 0, 0));
+			page.addChild(new Markdown(body, 0, 0, getMarkdownTheme()));
+			return page;
+		}
 		return new Text(`${header}\n${details?.level === "error" ? theme.fg("error", body) : body}`, 0, 0);
 	});
 	pi.registerMessageRenderer<RunMessageDetails>(RUN_MESSAGE, (message, _options, theme) => {

@@ -73,6 +73,57 @@ export function formatRunList(
 		.join("\n");
 }
 
+/** `/workflow runs`: one aligned line per run, newest first: id, workflow, outcome, duration, cost, start, reason. */
+export function formatRunHistory(
+	listings: ReadonlyArray<{ runId: string; report: RunReport } | { runId: string; error: string }>,
+): string {
+	if (listings.length === 0) return "No workflow runs yet.";
+	const rows = listings.map((listing) => {
+		if (!("report" in listing)) return [listing.runId, "?", "unreadable", "", "", "", listing.error];
+		const { report } = listing;
+		const duration = report.durationMs ?? report.budget?.spent.durationMs;
+		return [
+			report.runId,
+			report.workflow,
+			report.status,
+			duration === undefined ? "-" : formatDuration(duration),
+			formatCost(report.usage.cost),
+			report.startedAt.replace("T", " ").slice(0, 16),
+			report.reason ? bounded(report.reason, 80, "its report") : "",
+		];
+	});
+	const header = ["run", "workflow", "outcome", "duration", "cost", "started", "why"];
+	const widths = header.map((_, column) => Math.max(...[header, ...rows].map((row) => (row[column] ?? "").length)));
+	return [header, ...rows]
+		.map((row) =>
+			row
+				.map((value, column) =>
+					column === 3 || column === 4 ? value.padStart(widths[column] ?? 0) : value.padEnd(widths[column] ?? 0),
+				)
+				.join("  ")
+				.trimEnd(),
+		)
+		.join("\n");
+}
+
+/** What a prune removed and what it kept, with why. */
+export function formatPrune(
+	result: { removed: string[]; kept: Array<{ runId: string; why: string }> },
+	age: string,
+): string {
+	const lines = [
+		result.removed.length > 0
+			? `Removed ${plural(result.removed.length, "run")} older than ${age}: ${result.removed.join(", ")}.`
+			: `No run older than ${age} to remove.`,
+	];
+	if (result.kept.length > 0)
+		lines.push(
+			`Kept ${plural(result.kept.length, "run")}:`,
+			...result.kept.map((entry) => `  ${entry.runId}: ${entry.why}`),
+		);
+	return lines.join("\n");
+}
+
 /** Bounds on what a view of one run says (status, show, the completion message): they reach the model's
  * context, so long outputs, many stages or errors are cut, and the cut says where the whole is. */
 const LIMITS = { stages: 50, graphLines: 40, text: 2_000, item: 500, items: 10 };

@@ -6,10 +6,15 @@ import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-cod
 import type { TProperties } from "typebox";
 import { checkInputs, describeSchema } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
+import { parseAge, pruneRuns } from "../engine/prune.js";
+import { projectStore } from "../engine/runs.js";
+import { renderReportMarkdown } from "../store/report-markdown.js";
 import { commandOutput, type Say } from "./chat-output.js";
 import { parseInputs, splitWords, takeBudget, takeFlag } from "./command-args.js";
 import {
+	formatPrune,
 	formatRunDetails,
+	formatRunHistory,
 	formatRunList,
 	formatRunStatus,
 	formatWorkflowDescription,
@@ -24,6 +29,8 @@ const SUBCOMMANDS = {
 	describe: "describe <name>: what a workflow does, its inputs and outputs",
 	run: "run <name> [--budget cost=2,tokens=500k,...] [--keep-worktrees] [key=value ... | JSON]: start a workflow",
 	status: "status [run]: all runs, or one",
+	runs: "runs: the project's past runs, newest first, with outcome, duration and cost",
+	prune: "prune --older-than 30d [--resumable]: remove old runs (never one in flight; resumable ones only when asked)",
 	show: "show <run>: stages, models, durations, cost and the graph",
 	pause: "pause <run>: no new stages; running ones are interrupted and resume later",
 	resume:
@@ -86,9 +93,23 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 				);
 			return say(ctx, formatRunList(runManager().listings(ctx.cwd)));
 		}
+		case "runs":
+			return say(ctx, formatRunHistory(runManager().listings(ctx.cwd)));
+		case "prune": {
+			const resumable = takeFlag(rest, "--resumable");
+			const match = /^--older-than(?:=|\s+)(\S+)$/.exec(resumable.rest.trim());
+			if (!match)
+				throw new Error(`prune needs --older-than <age>, like /workflow prune --older-than 30d; got "${rest}"`);
+			const age = parseAge(match[1] as string);
+			if (!age.ok) throw new Error(`prune: ${age.error}; nothing was removed.`);
+			const pruned = pruneRuns(projectStore(ctx.cwd), { olderThanMs: age.ms, resumable: resumable.present });
+			return say(ctx, formatPrune(pruned, match[1] as string));
+		}
 		case "show": {
 			if (!rest) throw new Error("show needs a run id (or a unique prefix)");
-			return say(ctx, formatRunDetails(runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest)), ctx.cwd));
+			const shown = runManager().report(ctx.cwd, runManager().resolve(ctx.cwd, rest));
+			// The TUI shows the receipt itself (report.md, the graph as text); other modes get the bounded text.
+			return say(ctx, formatRunDetails(shown, ctx.cwd), "info", renderReportMarkdown(shown, { graph: "text" }));
 		}
 		case "pause":
 		case "cancel": {

@@ -39,6 +39,14 @@ export interface TaskPlan {
 export type Ready = PreparedStage;
 
 /** The kind-specific fields of a stage's start event: its model for this attempt, its transcript. */
+/** How much of a prompt the journal keeps for the receipts. */
+const PROMPT_EXCERPT = 2_000;
+
+function excerpt(text: string): string {
+	if (text.length <= PROMPT_EXCERPT) return text;
+	return `${text.slice(0, PROMPT_EXCERPT)}... [${text.length - PROMPT_EXCERPT} more characters in the transcript]`;
+}
+
 export function taskStart(stage: Ready, plan: TaskPlan | undefined) {
 	const attempt = plan?.attempt ?? 0;
 	return {
@@ -47,6 +55,7 @@ export function taskStart(stage: Ready, plan: TaskPlan | undefined) {
 		...(plan?.continued ? { continued: true } : {}),
 		...(plan?.outputStamp ? { outputStamp: plan.outputStamp } : {}),
 		...(attempt > 0 ? { attempt } : {}),
+		prompt: excerpt(stage.prompt),
 		...(stage.worktree
 			? { worktree: plan?.worktree ?? { root: stage.worktree.root, branch: stage.worktree.branch } }
 			: {}),
