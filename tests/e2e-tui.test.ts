@@ -180,8 +180,9 @@ describe("interactive pi (tmux)", () => {
 		writeFileSync(gate, "");
 		const done = await screenShows(/Workflow "review-change" run (\S+) completed/);
 		const runId = /Workflow "review-change" run (\S+) completed/.exec(done)?.[1] ?? "";
+		// The page is longer than the screen (and Pi 1.x keeps no scrollback of it): make the screen tall.
+		tmux("resize-window", "-t", SESSION, "-y", "200");
 		type(`/workflow show ${runId}`);
-		// The page is longer than the screen: read the scrollback too.
 		const page = await screenShows(
 			new RegExp(`/workflow show ${runId}[\\s\\S]*Prompts and answers[\\s\\S]*### synthesis`),
 			30_000,
