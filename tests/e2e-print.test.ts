@@ -129,6 +129,42 @@ export default workflow({
 		expect(existsSync(join(sandbox.cwd, ".pi/workflows/runs", runId, "journal.jsonl"))).toBe(true);
 	});
 
+	it("dry-runs a workflow (the graph, stages and models; nothing spent or written) and validates files, for CI", async () => {
+		sandbox = createPiSandbox(ANSWER_BY_STAGE);
+		const dry = await sandbox.run(["-p", "/workflow run review-change target=x --dry-run --allow-tools"]);
+		expect(dry.code, dry.stderr).toBe(0);
+		expect(dry.stdout).toContain('Dry run of "review-change": completed; 4 stages on scripted/fast:medium (4).');
+		expect(dry.stdout).toContain("┬ 2 in parallel");
+		expect(sandbox.calls()).toHaveLength(0);
+		expect(existsSync(join(sandbox.cwd, ".pi"))).toBe(false);
+		// Without --allow-tools the findings file is never written: the dry run says so, and exits non-zero.
+		const held = await sandbox.run(["-p", "/workflow run review-change target=x --dry-run"]);
+		expect(held.code).toBe(1);
+		expect(held.stdout).toContain('ctx.tool "findings" was not run; it returned null');
+		const missing = await sandbox.run(["-p", "/workflow run review-change --dry-run"]);
+		expect(missing.code).toBe(1);
+		expect(missing.stderr).toContain('missing required input "target"');
+
+		const dir = join(sandbox.cwd, "flows");
+		mkdirSync(dir, { recursive: true });
+		writeFileSync(
+			join(dir, "good.ts"),
+			'import { workflow } from "pi-workflows";\nexport default workflow({ description: "fine", run: async () => ({}) });\n',
+		);
+		writeFileSync(
+			join(dir, "bad.ts"),
+			'import { workflow } from "pi-workflows";\nexport default workflow({ name: "Bad" });\n',
+		);
+		const good = await sandbox.run(["--trust-workflows", "-p", "/workflow validate flows/good.ts"]);
+		expect(good.code, good.stderr).toBe(0);
+		expect(good.stdout).toContain(`${join(dir, "good.ts")}: valid workflow "good" (0 inputs, 0 outputs).`);
+		const bad = await sandbox.run(["--trust-workflows", "-p", "/workflow validate flows/bad.ts"]);
+		expect(bad.code).toBe(1);
+		expect(bad.stderr).toContain('Workflow "Bad" is not a valid definition:\n- name: expected lower-case words');
+		expect(bad.stderr).toContain("- description: expected a non-empty string, got undefined");
+		expect(sandbox.calls()).toHaveLength(0);
+	});
+
 	it("errors on missing inputs, naming them, and starts nothing", async () => {
 		sandbox = createPiSandbox(ANSWER_BY_STAGE);
 		const result = await sandbox.run(["-p", "/workflow run review-change"]);

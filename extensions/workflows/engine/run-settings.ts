@@ -37,6 +37,15 @@ export interface RunSettingsInput {
 	maxWorkflowDepth?: number;
 	/** Keep the run's git worktrees when it ends (they are removed when it completes, is skipped or cancelled). */
 	keepWorktrees?: boolean;
+	/** A dry run (engine/dry-run.ts): nothing outside the run's own folder is touched. */
+	dryRun?: DryRunSettings;
+}
+
+/** What a dry run still does: ctx.tool functions run only when allowed (by name, or all). No git worktree is made
+ * (a stage's "worktree" is an empty folder of the run), no change is applied, and no output file is written
+ * outside the run's folder. */
+export interface DryRunSettings {
+	allowTools: boolean | readonly string[];
 }
 
 export interface RunSettings {
@@ -52,6 +61,7 @@ export interface RunSettings {
 	abandonAfterMs?: number;
 	maxWorkflowDepth: number;
 	keepWorktrees: boolean;
+	dryRun?: DryRunSettings;
 }
 
 export function runSettings(input: RunSettingsInput): RunSettings {
@@ -69,5 +79,6 @@ export function runSettings(input: RunSettingsInput): RunSettings {
 		...(input.abandonAfterMs !== undefined ? { abandonAfterMs: input.abandonAfterMs } : {}),
 		maxWorkflowDepth: input.maxWorkflowDepth ?? DEFAULT_MAX_WORKFLOW_DEPTH,
 		keepWorktrees: input.keepWorktrees ?? false,
+		...(input.dryRun ? { dryRun: input.dryRun } : {}),
 	};
 }

@@ -3,8 +3,8 @@
 // `.patch` artifact, the paths of the user's checkout named in a prompt moved into the worktree, and removing the
 // run's worktrees when it ends for good (completed, skipped, cancelled) unless they are to be kept.
 
-import { existsSync, realpathSync } from "node:fs";
-import { join, relative } from "node:path";
+import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
 import type { StageChange, WorktreeOptions } from "../authoring/types.js";
 
 export { worktreeProblem } from "../authoring/worktree-spec.js";
@@ -45,6 +45,15 @@ export async function ensureWorktree(
 ): Promise<WorktreeResult<WorktreeRecord>> {
 	const { services } = scope;
 	const where = worktreeLocation(services.paths, nodeId);
+	// A dry run makes no git worktree (it would write into the repository): an empty folder of the run stands in.
+	if (services.settings.dryRun) {
+		mkdirSync(where.root, { recursive: true });
+		const cwd = services.settings.cwd;
+		return {
+			ok: true,
+			value: { root: where.root, branch: where.branch, repoRoot: cwd, cwd: where.root, baseCommit: "", link: [] },
+		};
+	}
 	if (recorded && existsSync(recorded.root)) {
 		const found = await verifyWorktree(recorded, label);
 		if (found.ok) return found;
@@ -109,6 +118,19 @@ export async function saveChange(
 	label: string,
 ): Promise<WorktreeResult<StageChange>> {
 	const patchFile = join(scope.services.paths.artifactsDir, `${nodeId.replace(/[^A-Za-z0-9._-]/g, "_")}.patch`);
+	if (scope.services.settings.dryRun) {
+		mkdirSync(dirname(patchFile), { recursive: true });
+		writeFileSync(patchFile, "");
+		const none = {
+			patchFile,
+			files: [],
+			insertions: 0,
+			deletions: 0,
+			worktree: worktree.root,
+			branch: worktree.branch,
+		};
+		return { ok: true, value: { ...none, commit: "" } };
+	}
 	const before = snapshotting.get(worktree.root) ?? Promise.resolve();
 	const snapshot = before.then(() => snapshotWorktree(worktree, worktree.baseCommit, patchFile, label));
 	snapshotting.set(worktree.root, snapshot);

@@ -122,6 +122,16 @@ export function takeBudget(text: string): TakenBudget {
 	return { ok: true, budget: parsed.budget, rest };
 }
 
+/** Takes `--allow-tools` (all) or `--allow-tools=a,b` (those) out of the arguments. */
+export function takeListFlag(text: string, flag: string): { present: boolean; values?: string[]; rest: string } {
+	const pattern = new RegExp(`(^|\\s)${flag.replace(/[-]/g, "\\-")}(?:=(\\S+))?(?=\\s|$)`);
+	const match = pattern.exec(text);
+	if (!match) return { present: false, rest: text };
+	const rest = text.replace(pattern, " ").replace(/\s+/g, " ").trim();
+	const values = match[2]?.split(",").filter(Boolean);
+	return { present: true, ...(values ? { values } : {}), rest };
+}
+
 /** Takes a bare flag (`--keep-worktrees`) out of the arguments: whether it was there, and the text without it. */
 export function takeFlag(text: string, flag: string): { present: boolean; rest: string } {
 	const pattern = new RegExp(`(^|\\s)${flag.replace(/[-]/g, "\\-")}(?=\\s|$)`);

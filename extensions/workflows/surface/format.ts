@@ -4,6 +4,7 @@
 import type { TProperties, TSchema } from "typebox";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import { describeSchema } from "../authoring/validate.js";
+import type { DryRunResult } from "../engine/dry-run.js";
 import { answerHint } from "../engine/prompt-answer.js";
 import type { PromptKind } from "../store/events.js";
 import { renderGraph } from "../store/graph-text.js";
@@ -104,6 +105,24 @@ export function formatRunHistory(
 				.trimEnd(),
 		)
 		.join("\n");
+}
+
+/** What a dry run found: the outcome, stages and models, the graph, and what it held back. */
+export function formatDryRun(name: string, result: DryRunResult): string {
+	const { report } = result;
+	const models = result.models.map((entry) => `${entry.model} (${entry.stages})`).join(", ") || "none";
+	const lines = [
+		`Dry run of "${name}": ${report.status}; ${plural(result.stages, "stage")} on ${models}. Nothing was spent, and nothing of the project was written.`,
+	];
+	const why = report.reason ?? report.errors[0];
+	if (report.status !== "completed" && why) lines.push(`why: ${why}`);
+	if (result.graph.length > 0) lines.push("", "graph:", ...result.graph.map((line) => `  ${line}`));
+	if (result.heldBack.length > 0) {
+		lines.push("", "held back:", ...result.heldBack.map((entry) => `  ${entry.replace(/^dry run: /, "")}`));
+		if (report.status !== "completed" && result.heldBack.some((entry) => entry.includes("ctx.tool")))
+			lines.push("  (a tool call returned null here; --allow-tools=<name> runs it)");
+	}
+	return lines.join("\n");
 }
 
 /** What a prune removed and what it kept, with why. */

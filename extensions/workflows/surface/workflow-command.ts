@@ -10,8 +10,9 @@ import { parseAge, pruneRuns } from "../engine/prune.js";
 import { projectStore } from "../engine/runs.js";
 import { renderReportMarkdown } from "../store/report-markdown.js";
 import { commandOutput, type Say } from "./chat-output.js";
-import { parseInputs, splitWords, takeBudget, takeFlag } from "./command-args.js";
+import { parseInputs, splitWords, takeBudget, takeFlag, takeListFlag } from "./command-args.js";
 import {
+	formatDryRun,
 	formatPrune,
 	formatRunDetails,
 	formatRunHistory,
@@ -27,7 +28,8 @@ import { printHeadless, type WorkflowService } from "./workflow-service.js";
 const SUBCOMMANDS = {
 	list: "List the workflows (default)",
 	describe: "describe <name>: what a workflow does, its inputs and outputs",
-	run: "run <name> [--budget cost=2,tokens=500k,...] [--keep-worktrees] [key=value ... | JSON]: start a workflow",
+	validate: "validate <file>: load a workflow file and check its declaration, running nothing",
+	run: "run <name> [--budget cost=2,tokens=500k,...] [--keep-worktrees] [--dry-run [--allow-tools[=a,b]]] [key=value ... | JSON]: start a workflow (--dry-run: walk it against a stub model, spending and writing nothing)",
 	status: "status [run]: all runs, or one",
 	runs: "runs: the project's past runs, newest first, with outcome, duration and cost",
 	prune: "prune --older-than 30d [--resumable]: remove old runs (never one in flight; resumable ones only when asked)",
@@ -75,6 +77,17 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 		case "reload": {
 			const catalog = await service.reload(ctx.cwd);
 			return say(ctx, `Reloaded: ${catalog.list().length} workflow files.\n${formatWorkflowList(catalog.list())}`);
+		}
+		case "validate": {
+			const [given] = splitWords(rest);
+			if (!given) throw new Error("validate needs a file: /workflow validate <file.ts>");
+			const { file, definition } = await service.validateFile(given, ctx);
+			const inputs = Object.keys(definition.inputs).length;
+			const outputs = Object.keys(definition.outputs).length;
+			return say(
+				ctx,
+				`${file}: valid workflow "${definition.name}" (${inputs} ${inputs === 1 ? "input" : "inputs"}, ${outputs} ${outputs === 1 ? "output" : "outputs"}).\n\n${formatWorkflowDescription(definition)}`,
+			);
 		}
 		case "describe": {
 			const [name] = splitWords(rest);
@@ -198,7 +211,9 @@ async function runCommand(
 	service: WorkflowService,
 	say: Say,
 ): Promise<void> {
-	const keep = takeFlag(args, "--keep-worktrees");
+	const dry = takeFlag(args, "--dry-run");
+	const allow = takeListFlag(dry.rest, "--allow-tools");
+	const keep = takeFlag(allow.rest, "--keep-worktrees");
 	const taken = takeBudget(keep.rest);
 	const [name] = splitWords(taken.ok ? taken.rest : keep.rest);
 	if (!name) throw new Error("run needs a workflow name: /workflow run <name> [--budget ...] [key=value ... | JSON]");
@@ -211,6 +226,13 @@ async function runCommand(
 	// A misspelled key is refused before anyone is asked for the input it was meant to give.
 	const unknown = checkInputs(definition.inputs, inputs).filter((problem) => problem.startsWith("unknown input"));
 	if (unknown.length > 0) throw new Error(`Workflow "${name}": invalid inputs:\n- ${unknown.join("\n- ")}`);
+	if (dry.present) {
+		// Nobody is asked for a missing input: a dry run checks the command as given (and runs in CI).
+		const result = await service.dryRun(definition, inputs, ctx, allow.present ? (allow.values ?? true) : false);
+		say(ctx, formatDryRun(name, result));
+		if (!ctx.hasUI && result.report.status !== "completed") process.exitCode = 1;
+		return;
+	}
 	if (ctx.hasUI) {
 		// Ask for missing required inputs instead of failing.
 		for (const [key, schema] of Object.entries(definition.inputs as TProperties)) {

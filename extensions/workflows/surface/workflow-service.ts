@@ -3,10 +3,11 @@
 // controlling runs wherever they are driven.
 
 import { existsSync, writeSync } from "node:fs";
-import { isAbsolute, join, relative } from "node:path";
+import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { type ExtensionAPI, type ExtensionContext, getAgentDir } from "@mariozechner/pi-coding-agent";
 import type { AnyWorkflowDefinition, WorkflowBudget } from "../authoring/types.js";
 import type { PendingPrompt } from "../engine/calls/prompt-board.js";
+import { dryRunWorkflow } from "../engine/dry-run.js";
 import type { KnownModel } from "../engine/model-check.js";
 import { controlRun } from "../engine/run-control.js";
 import { openRunView, projectStore } from "../engine/runs.js";
@@ -146,6 +147,37 @@ export class WorkflowService {
 			`Workflow "${entry.name}" comes from the project file ${shown}, which is code from this repository and is not trusted yet. ` +
 				`Run pi with --${TRUST_FLAG} (or set PI_WORKFLOWS_TRUST=1) to allow project workflows.`,
 		);
+	}
+
+	/** Loads a workflow file and checks its declaration, running nothing of it but its module (a file that is not
+	 * a builtin's or the user's is code of the repository: trusted first, as for a run). */
+	async validateFile(
+		given: string,
+		ctx: ExtensionContext,
+	): Promise<{ file: string; definition: AnyWorkflowDefinition }> {
+		const file = resolve(ctx.cwd, given);
+		if (!existsSync(file)) throw new Error(`validate: no file at ${file}`);
+		if (!/\.[cm]?ts$/.test(file)) throw new Error(`validate: expected a TypeScript workflow file (.ts), got ${file}`);
+		const catalog = await this.catalog(ctx.cwd);
+		const entry = catalog.list().find((candidate) => candidate.file === file);
+		if (!entry || entry.scope === "project") {
+			const name = entry?.name ?? basename(file).replace(/\.[cm]?ts$/, "");
+			await this.checkTrust({ name, file, scope: "project" }, ctx);
+		}
+		const loaded = await loadWorkflowFile(file);
+		if (!loaded.ok) throw new Error(`${file}: ${loaded.error}`);
+		return { file, definition: loaded.definition };
+	}
+
+	/** Walks a workflow against the stub model (engine/dry-run.ts): nothing is spent, nothing of the project written. */
+	dryRun(definition: AnyWorkflowDefinition, inputs: unknown, ctx: ExtensionContext, allowTools: boolean | string[]) {
+		const options = this.runOptions(ctx);
+		return dryRunWorkflow(definition, inputs, {
+			cwd: ctx.cwd,
+			modelRegistry: options.modelRegistry(),
+			...(options.defaultModel ? { defaultModel: options.defaultModel } : {}),
+			allowTools,
+		});
 	}
 
 	/** Starts a run. In UI modes it runs in the background; headless, it is awaited and summarised on stdout. */

@@ -8,7 +8,7 @@ import { parseBudgetText } from "../authoring/budget-spec.js";
 import type { WorkflowBudget } from "../authoring/types.js";
 import { DEFAULT_MAX_STAGES } from "../engine/budget.js";
 import { definitionFromSpec, parseSpec, saveSpec, specModels } from "./dynamic-spec.js";
-import { completionText, formatRunDetails, formatRunList, formatWorkflowList } from "./format.js";
+import { completionText, formatDryRun, formatRunDetails, formatRunList, formatWorkflowList } from "./format.js";
 import { runManager } from "./run-manager.js";
 import { renderWorkflowCall, renderWorkflowResult } from "./tool-render.js";
 import { FAILED_STATUSES, type StartedRun, type WorkflowService } from "./workflow-service.js";
@@ -66,6 +66,12 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 				path: Type.Optional(
 					Type.String({ description: "For save: file name under .pi/workflows (default <spec name>.ts)" }),
 				),
+				dryRun: Type.Optional(
+					Type.Boolean({
+						description:
+							"For run: walk the workflow against a stub model (no spending, nothing written, ctx.tool not run) and return the graph, stage count and models",
+					}),
+				),
 				budget: Type.Optional(
 					Type.Union([Type.String(), Type.Record(Type.String(), Type.Number())], {
 						description: `For run and resume: limits for this run, as "cost=2,tokens=500k,stages=50,turns=80,tools=300,duration=30m" or { maxCostUsd, maxTokens, maxStages, maxTurns, maxToolCalls, maxDurationMs, warnAtPercent }. Default: at most ${DEFAULT_MAX_STAGES} stages.`,
@@ -107,6 +113,13 @@ export function registerWorkflowTool(pi: ExtensionAPI, service: WorkflowService)
 									definition: entry.definition,
 									source: { workflowFile: entry.file },
 								}));
+						if (params.dryRun) {
+							const result = await service.dryRun(definition, params.inputs ?? {}, ctx, false);
+							return text(formatDryRun(definition.name, result), {
+								action: "run",
+								status: result.report.status,
+							});
+						}
 						const started = await service.start(definition, params.inputs ?? {}, ctx, "model", {
 							...source,
 							...(budget ? { budget } : {}),

@@ -36,6 +36,8 @@ export interface ScriptedRequest {
 	lastMessage: string;
 	/** Names of the tools offered to the model. */
 	tools: string[];
+	/** The parameter schema of each tool offered, by name (a structured stage's `submit_result` takes its schema). */
+	toolSchemas: Record<string, unknown>;
 	/** Whether the previous message is a tool result (the model is being called back after a tool ran). */
 	afterToolResult: boolean;
 	/** The API key Pi sent with the request (the provider's own, or one from `--api-key`, auth.json or a login). */
@@ -139,28 +141,32 @@ type ContextMessage = Context["messages"][number];
 interface PlainContext {
 	systemPrompt: string;
 	tools: string[];
+	toolSchemas: Record<string, unknown>;
 	messages: ContextMessage[];
 }
 
 /** Pi 1.x's readers of a transcript's system messages (absent on 0.73.1, whose contexts carry none). */
 const transcriptReaders = ai as unknown as {
 	getCurrentSystemPrompt?: (messages: readonly { role: string }[]) => string;
-	getCurrentTools?: (messages: readonly { role: string }[]) => Array<{ name: string }>;
+	getCurrentTools?: (messages: readonly { role: string }[]) => Array<{ name: string; parameters?: unknown }>;
 };
 
 function plainContext(context: Context): PlainContext {
 	const all = context.messages as ReadonlyArray<{ role: string }>;
 	const { getCurrentSystemPrompt, getCurrentTools } = transcriptReaders;
 	if (all.some((message) => message.role === "system") && getCurrentSystemPrompt && getCurrentTools) {
+		const tools = getCurrentTools(all);
 		return {
 			systemPrompt: getCurrentSystemPrompt(all),
-			tools: getCurrentTools(all).map((tool) => tool.name),
+			tools: tools.map((tool) => tool.name),
+			toolSchemas: Object.fromEntries(tools.map((tool) => [tool.name, tool.parameters])),
 			messages: all.filter((message) => message.role !== "system") as ContextMessage[],
 		};
 	}
 	return {
 		systemPrompt: context.systemPrompt ?? "",
 		tools: (context.tools ?? []).map((tool) => tool.name),
+		toolSchemas: Object.fromEntries((context.tools ?? []).map((tool) => [tool.name, tool.parameters])),
 		messages: context.messages,
 	};
 }
@@ -188,6 +194,7 @@ function describeRequest(
 		transcript,
 		lastMessage: last ? messageText(last) : "",
 		tools: context.tools,
+		toolSchemas: context.toolSchemas,
 		afterToolResult: last?.role === "toolResult",
 		apiKey,
 	};

@@ -97,6 +97,7 @@ function applyCall(
 				} satisfies ApplyResult,
 				durationMs: Date.now() - startedAt,
 			});
+			if (services.settings.dryRun) return done(false, { reason: "dry run: nothing is applied" });
 			if (ready.files.length === 0) return done(false, { reason: "the change is empty" });
 			if (detail.interrupted && (await isPatchApplied(target, ready.patchFile))) {
 				return done(true, { reason: "it was applied before the run stopped" });

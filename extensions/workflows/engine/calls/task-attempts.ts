@@ -5,6 +5,7 @@
 // failure ends the stage. A stage ended failed feeds the run's circuit breakers, and the live spend of every
 // attempt feeds the run's budget, so a limit stops the stages that are running, not only the next one.
 
+import { relative } from "node:path";
 import type { StageAttempt, StageChange, StageResult, TaskOptions } from "../../authoring/types.js";
 import { addUsage, zeroUsage } from "../../authoring/usage.js";
 import { advancesToFallback, type FailureKind, refusesProvider } from "../../stages/failure-kind.js";
@@ -270,8 +271,14 @@ async function completed(
 			verdict.text.trim() === "" && verdict.structured
 				? `${JSON.stringify(verdict.structured.value, null, 2)}\n`
 				: verdict.text;
-		const written = writeStageOutput(stage.outputPath, text, roots, plan.outputStamp);
-		if (!written.ok) return { status: "failed", error: written.error, usage: last.usage, durationMs };
+		// A dry run writes into its own folder only; an output in the project is named, not written.
+		const outside = relative(services.paths.runDir, stage.outputPath).startsWith("..");
+		if (services.settings.dryRun && outside) {
+			services.warn(`dry run: stage "${node.id}" would write ${stage.outputPath}; not written`);
+		} else {
+			const written = writeStageOutput(stage.outputPath, text, roots, plan.outputStamp);
+			if (!written.ok) return { status: "failed", error: written.error, usage: last.usage, durationMs };
+		}
 	}
 	const usage = attempts.reduce((sum, attempt) => addUsage(sum, attempt.usage), zeroUsage());
 	let change: StageChange | undefined;

@@ -69,6 +69,14 @@ function toolCall(
 			if (!plan.call) {
 				return { status: "completed", result: { ok: true, value: null }, calls: 0, durationMs: 0 };
 			}
+			const dryRun = services.settings.dryRun;
+			if (
+				dryRun &&
+				!(dryRun.allowTools === true || (Array.isArray(dryRun.allowTools) && dryRun.allowTools.includes(toolName)))
+			) {
+				services.warn(`dry run: ctx.tool "${node.id}" was not run; it returned null`);
+				return { status: "completed", result: { ok: true, value: null }, calls: 0, durationMs: 0 };
+			}
 			const startedAt = Date.now();
 			const attempts = 1 + (options.retries ?? 0);
 			let outcome: ToolOutcome = { ok: false, error: { message: "not run" } };
