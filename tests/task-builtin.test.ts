@@ -83,7 +83,6 @@ describe("the task builtin", () => {
 		expect(stages.filter((stage) => stage?.startsWith("plan"))).toEqual(["plan", "plan-2"]);
 		// The second plan was told what failed, and the facts of the first iteration.
 		const secondPlan = harness.provider.calls.find((call) => call.stage === "plan-2")?.transcript.join("\n") ?? "";
-		if (process.env.SHOW_PLAN) console.log(secondPlan);
 		expect(secondPlan).toContain("The last verify failed (exit 1)");
 		expect(secondPlan).toContain("FAIL sum(2, 3) expected 5, got 6");
 		expect(secondPlan).toContain("iteration 1");
