@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-for (const bench of ["resume.ts", "overhead.ts", "task-loop.ts"]) {
+for (const bench of ["resume.ts", "overhead.ts", "task-loop.ts", "startup.ts", "tokens.ts"]) {
 	const result = spawnSync(process.execPath, [...process.execArgv, join(here, bench)], { stdio: "inherit" });
 	if (result.status !== 0) {
 		process.exitCode = result.status ?? 1;

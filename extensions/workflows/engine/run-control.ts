@@ -12,6 +12,7 @@ import { findPending } from "./calls/prompt-board.js";
 import { LeaseRelay } from "./lease-relay.js";
 import { parseAnswer } from "./prompt-answer.js";
 import { resumeHint, stopReply, type WorkflowRun } from "./run-driver.js";
+import { staysOpen } from "./runs.js";
 import { queuedReply, steerForLater } from "./steer-queue.js";
 
 /** Applies a control request and says what happened; throws, changing nothing, when the run cannot take it. */
@@ -97,6 +98,7 @@ function journalUnderLock(
 		fold.apply(event);
 		const report = buildReport(fold, paths.runDir, listArtifacts(paths).files);
 		writeReport(paths, report);
+		store.markOpen(runId, staysOpen(report.status));
 		return report;
 	} finally {
 		journal.close();

@@ -26,6 +26,7 @@ import { ProgressWatch } from "./progress-watch.js";
 import { type RunProgressEvent, RunRecorder } from "./run-recorder.js";
 import type { RunSettings } from "./run-settings.js";
 import { finishedWithError, honestEnd, InvalidOutputsError, type Stopping } from "./run-stops.js";
+import { staysOpen } from "./runs.js";
 import type { RunServices, Scope } from "./scope.js";
 import { queuedReply, steerForLater, undeliverable } from "./steer-queue.js";
 import { keepsWorktrees, removeRunWorktrees, worktreeOptions } from "./worktrees.js";
@@ -260,6 +261,14 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		}
 		if (!keepsWorktrees(ended, settings.keepWorktrees)) {
 			await removeRunWorktrees(recorder.fold, (message) => recorder.warn(message));
+		}
+		try {
+			// Session start looks only at runs still open: one that ended for good leaves the list.
+			options.store.markOpen(runId, staysOpen(ended));
+		} catch (error) {
+			recorder.warn(
+				`the list of open runs could not be updated: ${error instanceof Error ? error.message : String(error)}`,
+			);
 		}
 		stopServing();
 		return recorder.finish();

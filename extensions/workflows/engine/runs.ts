@@ -53,24 +53,44 @@ export function openRunView(store: RunStore, runId: string, options: { artifacts
 
 /** Every run of the store, each with its view or with the error that kept it from being read. */
 export function listRuns(store: RunStore): RunListing[] {
-	return store.listRunIds().map((runId) => {
-		try {
-			return { runId, view: openRunView(store, runId) };
-		} catch (error) {
-			return { runId, error: error instanceof Error ? error.message : String(error) };
-		}
-	});
+	return store.listRunIds().map((runId) => readListing(store, runId));
 }
 
 const RESUMABLE: ReadonlySet<string> = new Set(["interrupted", "paused", "awaiting_input"]);
 
-/** Runs no process drives that a resume (or an answer) would continue: interrupted, paused, or stopped at a question. */
+/** Whether a run that ended with this status stays on the store's list of open runs (see RunStore.openRunIds). */
+export function staysOpen(status: string): boolean {
+	return status === "running" || RESUMABLE.has(status);
+}
+
+/**
+ * Runs no process drives that a resume (or an answer) would continue: interrupted, paused, or stopped at a question.
+ * Only the runs the store lists as open are read (session start stays fast however many runs a project has); a
+ * store without that list yet is read whole once, and the list made from what it holds.
+ */
 export function resumableRuns(store: RunStore): RunReport[] {
-	return listRuns(store).flatMap((listing) =>
-		"view" in listing && !listing.view.owned && RESUMABLE.has(listing.view.report.status)
-			? [listing.view.report]
-			: [],
-	);
+	const open = store.openRunIds();
+	const listings = open ? open.map((runId) => readListing(store, runId)) : listRuns(store);
+	if (!open) {
+		for (const listing of listings) {
+			if ("view" in listing && staysOpen(listing.view.report.status)) store.markOpen(listing.runId, true);
+		}
+	}
+	return listings.flatMap((listing) => {
+		if (!("view" in listing)) return [];
+		const { report, owned } = listing.view;
+		// A run that ended for good since it was listed (another version, a cancel) leaves the list.
+		if (!staysOpen(report.status)) store.markOpen(listing.runId, false);
+		return !owned && RESUMABLE.has(report.status) ? [report] : [];
+	});
+}
+
+function readListing(store: RunStore, runId: string): RunListing {
+	try {
+		return { runId, view: openRunView(store, runId) };
+	} catch (error) {
+		return { runId, error: error instanceof Error ? error.message : String(error) };
+	}
 }
 
 /** Resolves a run id or unique prefix among `known` ids; errors list the matches or say none exist. */

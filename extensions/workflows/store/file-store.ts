@@ -1,13 +1,18 @@
 // The default run store: everything in the run's folder in the project (`.pi/workflows/runs/<runId>/`): the
 // journal file, `run.lock`, and the `control/` mailbox. No daemon; several pi processes share it safely.
+// `runs/.open/` lists (as empty files) the runs that may be resumable, so session start reads only those.
 
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { FileJournal, readJournalFile } from "./file-journal.js";
 import type { JournalContents } from "./journal-text.js";
 import { createRunDirectory, type RunPaths, runPaths, runsRoot } from "./run-directory.js";
 import { acquireRunLock, inspectLock, type LeaseEvents, type LockState } from "./run-lock.js";
 import { type ControlReply, type ControlRequest, sendControlRequest, serveControlRequests } from "./run-mailbox.js";
 import type { OpenedRun, RunStore } from "./run-store.js";
+
+/** Where the runs that may be resumable are listed. */
+const OPEN_DIR = ".open";
 
 export class FileRunStore implements RunStore {
 	constructor(readonly cwd: string) {}
@@ -45,6 +50,7 @@ export class FileRunStore implements RunStore {
 		if (!lock.ok) throw new Error(`Run ${runId}: ${lock.error}`);
 		try {
 			const journal = FileJournal.create(paths.journal, { runId, ...header });
+			this.markOpen(runId, true);
 			return { paths, journal, lease: lock.lease, contents: { header: journal.header, events: [], warnings: [] } };
 		} catch (error) {
 			lock.lease.release();
@@ -61,6 +67,7 @@ export class FileRunStore implements RunStore {
 			// Read once the lock is held: what a decision is based on is what this process will append to.
 			const contents = readJournalFile(paths.journal);
 			const journal = FileJournal.open(paths.journal);
+			this.markOpen(runId, true);
 			return { ok: true, run: { paths, contents, journal, lease: lock.lease } };
 		} catch (error) {
 			lock.lease.release();
@@ -74,6 +81,23 @@ export class FileRunStore implements RunStore {
 
 	remove(runId: string): void {
 		rmSync(this.paths(runId).runDir, { recursive: true, force: true });
+		this.markOpen(runId, false);
+	}
+
+	/** The open runs are empty files in `runs/.open/`; a project from before that folder has none listed. */
+	openRunIds(): string[] | undefined {
+		const dir = join(runsRoot(this.cwd), OPEN_DIR);
+		if (!existsSync(dir)) return undefined;
+		return readdirSync(dir).filter((name) => existsSync(this.paths(name).journal));
+	}
+
+	markOpen(runId: string, open: boolean): void {
+		const dir = join(runsRoot(this.cwd), OPEN_DIR);
+		const marker = join(dir, runId);
+		if (open) {
+			mkdirSync(dir, { recursive: true });
+			writeFileSync(marker, "");
+		} else rmSync(marker, { force: true });
 	}
 
 	send(

@@ -39,6 +39,12 @@ export class MemoryRunStore implements RunStore {
 		return this.runs.has(runId);
 	}
 
+	openRunIds(): string[] {
+		return this.listRunIds();
+	}
+
+	markOpen(): void {}
+
 	remove(runId: string): void {
 		this.runs.delete(runId);
 	}

@@ -49,6 +49,12 @@ export interface RunStore {
 	open(runId: string, events: LeaseEvents): { ok: true; run: OpenedRun } | { ok: false; error: string };
 	/** Who owns a run now. */
 	owner(runId: string): LockState;
+	/** Ids of the runs that may be resumable (a run created or taken over, and not yet ended for good), so session
+	 * start folds those only; undefined when the store keeps no such list yet (then every run is looked at). */
+	openRunIds(): string[] | undefined;
+	/** Records how a run ended: `open` false once it ended for good (completed, failed, blocked, cancelled,
+	 * skipped), so session start no longer looks at it; true to list it again. */
+	markOpen(runId: string, open: boolean): void;
 	/** Deletes a run: its journal and every file of it. The caller holds its lock (see engine/runs.ts pruneRuns). */
 	remove(runId: string): void;
 	/** Asks the process that owns a run to apply a control request, and waits for its reply. */
