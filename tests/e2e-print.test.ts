@@ -165,6 +165,23 @@ export default workflow({
 		expect(sandbox.calls()).toHaveLength(0);
 	});
 
+	it("attach in print mode gives a stage's transcript path and its last messages as text", async () => {
+		sandbox = createPiSandbox(REVIEW_ANSWERS);
+		const { runId } = runLine((await sandbox.run(["-p", "/workflow run review-change target=x"])).stdout);
+		const attached = await sandbox.run(["-p", `/workflow attach ${runId} scout`]);
+		expect(attached.code, attached.stderr).toBe(0);
+		expect(attached.stdout).toMatch(
+			new RegExp(`^Stage scout of run ${runId}: transcript \\S+scout\\.jsonl \\(2 messages\\)`),
+		);
+		expect(attached.stdout).toContain('user: Stage "scout" of workflow "review-change".');
+		expect(attached.stdout).toMatch(/\nassistant: \S/);
+		const unknown = await sandbox.run(["-p", `/workflow attach ${runId} nowhere`]);
+		expect(unknown.code).toBe(1);
+		expect(unknown.stderr).toContain(
+			`Run ${runId} has no stage "nowhere" with a transcript (stages with one: scout, correctness`,
+		);
+	});
+
 	it("errors on missing inputs, naming them, and starts nothing", async () => {
 		sandbox = createPiSandbox(ANSWER_BY_STAGE);
 		const result = await sandbox.run(["-p", "/workflow run review-change"]);

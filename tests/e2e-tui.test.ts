@@ -192,4 +192,25 @@ describe("interactive pi (tmux)", () => {
 		expect(page).toContain("┬ 2 in parallel");
 		expect(page).toContain("Answer:");
 	});
+
+	it("/workflow attach shows a running stage's transcript live, steers it from its line, and Esc returns", async () => {
+		const gate = launchGatedPi();
+		await screenShows(/scripted/);
+		type("/workflow run review-change target=tui");
+		const started = await screenShows(/Started workflow "review-change" as run (\S+)\./);
+		const runId = /as run (\S+)\./.exec(started)?.[1] ?? "";
+		await screenShows(/> scout\s+scripted\/fast/);
+		type(`/workflow attach ${runId}`);
+		const view = await screenShows(new RegExp(`Attached to stage scout of run ${runId}`));
+		expect(view).toContain("Map the context of tui");
+		type("look at the parser first");
+		await screenShows(/Delivered to stage "scout"/);
+		tmux("send-keys", "-t", SESSION, "Escape");
+		writeFileSync(gate, "");
+		const done = await screenShows(/Workflow "review-change" run \S+ completed/);
+		expect(done).not.toContain("Attached to stage");
+		// The steer reached the stage: its transcript has it.
+		const scout = sandbox.calls().filter((call) => call.stage === "scout");
+		expect(scout.some((call) => call.transcript.join("\n").includes("look at the parser first"))).toBe(true);
+	});
 });

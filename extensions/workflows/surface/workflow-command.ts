@@ -2,13 +2,17 @@
 // with completion for subcommands, workflow names and run ids. UI modes answer with notifications;
 // headless modes print.
 
+import { isAbsolute, join } from "node:path";
 import type { ExtensionAPI, ExtensionCommandContext } from "@mariozechner/pi-coding-agent";
 import type { TProperties } from "typebox";
 import { checkInputs, describeSchema } from "../authoring/validate.js";
 import { findPending } from "../engine/calls/prompt-board.js";
 import { parseAge, pruneRuns } from "../engine/prune.js";
 import { projectStore } from "../engine/runs.js";
+import type { RunReport } from "../store/report.js";
 import { renderReportMarkdown } from "../store/report-markdown.js";
+import { runPaths } from "../store/run-directory.js";
+import { type AttachTarget, openAttachView, transcriptText } from "./attach-view.js";
 import { commandOutput, type Say } from "./chat-output.js";
 import { parseInputs, splitWords, takeBudget, takeFlag, takeListFlag } from "./command-args.js";
 import {
@@ -21,6 +25,7 @@ import {
 	formatWorkflowDescription,
 	formatWorkflowList,
 } from "./format.js";
+import { piMode } from "./pi-mode.js";
 import { answerCommand as answerCommandText, askWithDialog } from "./prompt-view.js";
 import { runManager } from "./run-manager.js";
 import { printHeadless, type WorkflowService } from "./workflow-service.js";
@@ -38,6 +43,7 @@ const SUBCOMMANDS = {
 	resume:
 		"resume <run> [--budget ...] [--keep-worktrees] [message]: continue a paused, interrupted or blocked run; finished stages are not run again",
 	steer: "steer <run> <stage> <message>: tell a running stage something before its next model call",
+	attach: "attach <run> [stage]: the stage's transcript, live while it runs, with a line to steer it (Esc returns)",
 	answer: "answer <run> [prompt] [value]: answer a question of a run (no value: open the dialog)",
 	cancel: "cancel <run>: stop a run for good",
 	reload: "Rescan workflow files",
@@ -46,7 +52,7 @@ const SUBCOMMANDS = {
 type Subcommand = keyof typeof SUBCOMMANDS;
 
 /** Subcommands whose first argument is a run id. */
-const RUN_SUBCOMMANDS = new Set(["status", "show", "pause", "resume", "steer", "answer", "cancel"]);
+const RUN_SUBCOMMANDS = new Set(["status", "show", "pause", "resume", "steer", "answer", "cancel", "attach"]);
 
 export function registerWorkflowCommand(pi: ExtensionAPI, service: WorkflowService, lastCwd: () => string): void {
 	pi.registerCommand("workflow", {
@@ -143,6 +149,16 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 		}
 		case "answer":
 			return answerCommand(rest, ctx, service, say);
+		case "attach": {
+			const [run, stage] = splitWords(rest);
+			if (!run) throw new Error("attach needs a run id (or a unique prefix): /workflow attach <run> [stage]");
+			const runId = runManager().resolve(ctx.cwd, run);
+			const target = attachTarget(runManager().report(ctx.cwd, runId), stage, ctx.cwd, (message, stageId) =>
+				service.control(runId, { type: "steer", stageId, message }, ctx),
+			);
+			if (ctx.hasUI && piMode(true) === "interactive") return openAttachView(ctx, target);
+			return say(ctx, transcriptText(target));
+		}
 		case "resume": {
 			const keep = takeFlag(rest, "--keep-worktrees");
 			const taken = takeBudget(keep.rest);
@@ -162,6 +178,37 @@ async function handle(args: string, ctx: ExtensionCommandContext, service: Workf
 			return;
 		}
 	}
+}
+
+/** The stage to attach to: the one named, else the stage running now, else the last one with a transcript. */
+function attachTarget(
+	report: RunReport,
+	stage: string | undefined,
+	cwd: string,
+	steer: (message: string, stageId: string) => Promise<string>,
+): AttachTarget {
+	const withTranscript = report.stages.filter((candidate) => candidate.sessionFile);
+	const chosen = stage
+		? withTranscript.find((candidate) => candidate.id === stage)
+		: (withTranscript.find((candidate) => candidate.status === "running" && candidate.kind === "task") ??
+			withTranscript.at(-1));
+	if (!chosen?.sessionFile) {
+		const known = withTranscript.map((candidate) => candidate.id).join(", ") || "none yet";
+		throw new Error(
+			stage
+				? `Run ${report.runId} has no stage "${stage}" with a transcript (stages with one: ${known})`
+				: `Run ${report.runId} has no stage with a transcript yet`,
+		);
+	}
+	const runDir = runPaths(cwd, report.runId).runDir;
+	return {
+		runId: report.runId,
+		stageId: chosen.id,
+		sessionFile: isAbsolute(chosen.sessionFile) ? chosen.sessionFile : join(runDir, chosen.sessionFile),
+		running: chosen.status === "running",
+		...(chosen.prompt ? { prompt: chosen.prompt } : {}),
+		steer: (message) => steer(message, chosen.id),
+	};
 }
 
 /** `/workflow answer <run> [prompt] [value]`: without a value, UI modes open the question's dialog. */
