@@ -24,7 +24,8 @@ describe("RunManager", () => {
 	});
 	afterEach(() => harness.cleanup());
 
-	it("keeps the newest 20 finished runs in memory and reads older ones from disk", async () => {
+	/** A manager that ran `count` quick runs one after another, and their ids in start order. */
+	async function runsOf(count: number): Promise<{ manager: RunManager; runIds: string[] }> {
 		const manager = new RunManager();
 		const options = {
 			cwd: harness.cwd,
@@ -33,11 +34,16 @@ describe("RunManager", () => {
 			defaultModel: "scripted/fast",
 		};
 		const runIds: string[] = [];
-		for (let index = 0; index < 25; index++) {
+		for (let index = 0; index < count; index++) {
 			const managed = manager.start(quick, {}, options, "user");
 			runIds.push(managed.run.runId);
 			await managed.run.done;
 		}
+		return { manager, runIds };
+	}
+
+	it("keeps the newest 20 finished runs in memory and reads older ones from disk", async () => {
+		const { manager, runIds } = await runsOf(25);
 		expect(runIds.filter((runId) => manager.get(runId)).length).toBe(20);
 		expect(manager.get(runIds[0] as string)).toBeUndefined();
 		expect(manager.get(runIds[24] as string)?.final?.status).toBe("completed");
@@ -46,19 +52,7 @@ describe("RunManager", () => {
 	});
 
 	it("lists runs newest first, and offers them newest first with workflow, status and age", async () => {
-		const manager = new RunManager();
-		const options = {
-			cwd: harness.cwd,
-			agentDir: harness.agentDir,
-			modelRegistry: harness.modelRegistry,
-			defaultModel: "scripted/fast",
-		};
-		const runIds: string[] = [];
-		for (let index = 0; index < 4; index++) {
-			const managed = manager.start(quick, {}, options, "user");
-			runIds.push(managed.run.runId);
-			await managed.run.done;
-		}
+		const { manager, runIds } = await runsOf(4);
 		// Run ids are random: listed by id, the order would rarely be the start order.
 		const listed = manager.listings(harness.cwd).map((listing) => listing.runId);
 		expect(listed).toEqual([...runIds].reverse());
