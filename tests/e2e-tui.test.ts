@@ -64,6 +64,8 @@ describe("interactive pi (tmux)", () => {
 		writeFileSync(gate, "");
 		const done = await screenShows(/Workflow "review-change" run \S+ completed/);
 		expect(done).toContain("answer of synthesis");
+		// The end of the run is drawn as a message of its own, not with Pi's raw custom-type label.
+		expect(done).not.toContain("[workflow-run]");
 	});
 
 	it.each(["/new", "/reload"])("keeps the run through %s and rebinds the widget and message", async (change) => {
@@ -162,6 +164,11 @@ describe("interactive pi (tmux)", () => {
 		type("/workflow run review-change targt=x");
 		const refused = await screenShows(/unknown input "targt" \(expected one of: target/);
 		expect(refused).not.toMatch(/input "target" \(/);
+		// A missing input is asked for, and the dialog says what the input is.
+		type("/workflow run review-change "); // trailing space: no completion popup to take the Enter
+		await screenShows(/input "target" \(What to review: a diff, a branch or range, PR text, a path; string\)/);
+		tmux("send-keys", "-t", SESSION, "Escape");
+		await screenShows(/no value for input "target"; nothing was started/);
 		type("/workflow list");
 		const both = await screenShows(/Workflows:[\s\S]*review-change/);
 		// Each output stays, under the command that asked for it; the earlier ones are still on screen.

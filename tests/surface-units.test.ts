@@ -374,6 +374,10 @@ describe("views of isolation and queued messages", () => {
 		expect(text).toContain('undeliverable messages:\n  stage "docs" never started: the run ended cancelled: say why');
 	});
 
+	it("says 1 stage, not 1 stages", () => {
+		expect(formatRunLine({ ...report, stages: report.stages.slice(0, 1) })).toMatch(/ {2}1 stage {2}/);
+	});
+
 	it("show lines up the stage columns", () => {
 		const row = (id: string, model: string, durationMs: number, totalTokens: number): StageReport => ({
 			id,
