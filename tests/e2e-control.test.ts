@@ -132,7 +132,10 @@ function runsFolder(sandbox: PiSandbox): string {
 /** The id of the only run in the sandbox, once its journal exists. */
 function waitForRunId(sandbox: PiSandbox): Promise<string> {
 	return waitUntil("the run directory", () => {
-		const ids = readdirSync(runsFolder(sandbox), { withFileTypes: true }).filter((entry) => entry.isDirectory());
+		// Run folders only: `.open` lists the runs that may resume.
+		const ids = readdirSync(runsFolder(sandbox), { withFileTypes: true }).filter(
+			(entry) => entry.isDirectory() && !entry.name.startsWith("."),
+		);
 		const id = ids.length === 1 ? ids[0]?.name : undefined;
 		return id && existsSync(join(runsFolder(sandbox), id, "journal.jsonl")) ? id : undefined;
 	});
@@ -598,7 +601,7 @@ describe("/workflow resume refuses bad runs and changes nothing on disk", () => 
 			rmSync(file);
 			const stderr = await refusedResume(runId);
 			expect(stderr).toContain(`Run ${runId} of workflow "doomed" cannot be resumed`);
-			expect(stderr).toContain(`its workflow file ${file} was removed`);
+			expect(stderr).toContain(`its workflow file ${file} is gone (removed, or moved out of the project)`);
 		},
 		TEST_TIMEOUT,
 	);

@@ -117,7 +117,8 @@ async function waitForRunId(sandbox: PiSandbox, proc: PiProcess): Promise<string
 	const ids = () =>
 		existsSync(root)
 			? readdirSync(root, { withFileTypes: true })
-					.filter((entry) => entry.isDirectory())
+					// Run folders only: `.open` lists the runs that may resume.
+					.filter((entry) => entry.isDirectory() && !entry.name.startsWith("."))
 					.map((entry) => entry.name)
 			: [];
 	await waitFor("the run folder", () => ids().length > 0, [proc]);

@@ -112,6 +112,14 @@ export function driveRun(options: DriveOptions): WorkflowRun {
 		stop("pause", reason),
 	);
 	options.lease.bind(recorder);
+	try {
+		// Listed while it is driven: a process that dies now leaves it where session start looks.
+		options.store.markOpen(runId, true);
+	} catch (error) {
+		recorder.warn(
+			`the list of open runs could not be updated: ${error instanceof Error ? error.message : String(error)}`,
+		);
+	}
 	const onExternalAbort = () => stop("cancel", "the caller aborted the run");
 	options.signal?.addEventListener("abort", onExternalAbort, { once: true });
 

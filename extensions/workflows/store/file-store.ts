@@ -50,7 +50,6 @@ export class FileRunStore implements RunStore {
 		if (!lock.ok) throw new Error(`Run ${runId}: ${lock.error}`);
 		try {
 			const journal = FileJournal.create(paths.journal, { runId, ...header });
-			this.markOpen(runId, true);
 			return { paths, journal, lease: lock.lease, contents: { header: journal.header, events: [], warnings: [] } };
 		} catch (error) {
 			lock.lease.release();
@@ -67,7 +66,6 @@ export class FileRunStore implements RunStore {
 			// Read once the lock is held: what a decision is based on is what this process will append to.
 			const contents = readJournalFile(paths.journal);
 			const journal = FileJournal.open(paths.journal);
-			this.markOpen(runId, true);
 			return { ok: true, run: { paths, contents, journal, lease: lock.lease } };
 		} catch (error) {
 			lock.lease.release();

@@ -52,8 +52,8 @@ export interface RunStore {
 	/** Ids of the runs that may be resumable (a run created or taken over, and not yet ended for good), so session
 	 * start folds those only; undefined when the store keeps no such list yet (then every run is looked at). */
 	openRunIds(): string[] | undefined;
-	/** Records how a run ended: `open` false once it ended for good (completed, failed, blocked, cancelled,
-	 * skipped), so session start no longer looks at it; true to list it again. */
+	/** Lists a run as open (true: the engine drives it) or drops it (false: it ended for good: completed, failed,
+	 * blocked, cancelled, skipped), so session start looks only at runs that may be resumed. */
 	markOpen(runId: string, open: boolean): void;
 	/** Deletes a run: its journal and every file of it. The caller holds its lock (see engine/runs.ts pruneRuns). */
 	remove(runId: string): void;
