@@ -20,6 +20,8 @@ function crashDuringSecond(harness: Harness, runId: string, pid: number): void {
 	writeFileSync(paths.journal, `${lines.slice(0, secondStarted + 1).join("\n")}\n`);
 	const now = new Date().toISOString();
 	writeFileSync(lockPath(paths.runDir), JSON.stringify({ pid, host: hostname(), acquiredAt: now, heartbeatAt: now }));
+	// The process that died had listed the run as open when it started driving it.
+	harness.store.markOpen(runId, true);
 }
 
 /** A pid that is not running. */
