@@ -9,7 +9,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ModelRegistry } from "@mariozechner/pi-coding-agent";
 import type { TSchema } from "typebox";
-import { Value } from "typebox/value";
 import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import { FileRunStore } from "../store/file-store.js";
 import { renderGraph } from "../store/graph-text.js";
@@ -51,10 +50,58 @@ function stubAnswer(request: ScriptedRequest): ScriptedReply {
 	return `(dry run: the answer of ${request.stage ?? "a stage"})`;
 }
 
-/** An example value the schema accepts: TypeBox's default for it (empty strings, zeros, the least items). */
+/** An example value the schema accepts, read as plain JSON Schema (Pi 1.x hands tools' schemas over as data, not
+ * TypeBox values): each required property, the least items, the shortest string, the least number, the first
+ * choice of a union or enum. */
 function example(schema: TSchema): Record<string, unknown> {
-	const value = Value.Create(schema);
-	return typeof value === "object" && value !== null ? (value as Record<string, unknown>) : {};
+	const value = exampleOf(schema as JsonSchema);
+	return typeof value === "object" && value !== null && !Array.isArray(value)
+		? (value as Record<string, unknown>)
+		: {};
+}
+
+interface JsonSchema {
+	type?: string | string[];
+	properties?: Record<string, JsonSchema>;
+	required?: string[];
+	items?: JsonSchema;
+	minItems?: number;
+	minLength?: number;
+	minimum?: number;
+	exclusiveMinimum?: number;
+	enum?: unknown[];
+	const?: unknown;
+	default?: unknown;
+	anyOf?: JsonSchema[];
+	oneOf?: JsonSchema[];
+}
+
+function exampleOf(schema: JsonSchema | undefined): unknown {
+	if (!schema || typeof schema !== "object") return null;
+	if (schema.default !== undefined) return schema.default;
+	if (schema.const !== undefined) return schema.const;
+	if (Array.isArray(schema.enum)) return schema.enum[0];
+	const choice = schema.anyOf?.[0] ?? schema.oneOf?.[0];
+	if (choice) return exampleOf(choice);
+	const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+	switch (type ?? (schema.properties ? "object" : undefined)) {
+		case "object": {
+			const required = new Set(schema.required ?? Object.keys(schema.properties ?? {}));
+			const entries = Object.entries(schema.properties ?? {}).filter(([key]) => required.has(key));
+			return Object.fromEntries(entries.map(([key, property]) => [key, exampleOf(property)]));
+		}
+		case "array":
+			return Array.from({ length: schema.minItems ?? 0 }, () => exampleOf(schema.items));
+		case "string":
+			return "x".repeat(Math.max(schema.minLength ?? 0, 0));
+		case "integer":
+		case "number":
+			return schema.minimum ?? (schema.exclusiveMinimum !== undefined ? schema.exclusiveMinimum + 1 : 0);
+		case "boolean":
+			return false;
+		default:
+			return null;
+	}
 }
 
 /** A registry where each provider of the host's answers from the stub, with the same model ids. */
