@@ -5,10 +5,7 @@
 
 import type { RunStore } from "../store/run-store.js";
 import { LeaseRelay } from "./lease-relay.js";
-import { listRuns } from "./runs.js";
-
-/** Statuses a resume continues: pruned only with `resumable: true`. */
-const RESUMABLE = new Set(["paused", "interrupted", "awaiting_input", "failed", "blocked"]);
+import { listRuns, RESUMES } from "./runs.js";
 
 export interface PruneOptions {
 	olderThanMs: number;
@@ -37,7 +34,7 @@ export function pruneRuns(store: RunStore, options: PruneOptions): PruneResult {
 			result.kept.push({ runId: report.runId, why: "a process is running it" });
 			continue;
 		}
-		if (RESUMABLE.has(report.status) && !options.resumable) {
+		if (RESUMES.has(report.status) && !options.resumable) {
 			result.kept.push({
 				runId: report.runId,
 				why: `it is ${report.status} and can be resumed (--resumable removes it)`,

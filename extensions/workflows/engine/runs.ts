@@ -58,6 +58,9 @@ export function listRuns(store: RunStore): RunListing[] {
 
 const RESUMABLE: ReadonlySet<string> = new Set(["interrupted", "paused", "awaiting_input"]);
 
+/** Every status `resume` continues: the ones session start offers, and a failed or blocked run. */
+export const RESUMES: ReadonlySet<string> = new Set([...RESUMABLE, "failed", "blocked"]);
+
 /** Whether a run that ended with this status stays on the store's list of open runs (see RunStore.openRunIds). */
 export function staysOpen(status: string): boolean {
 	return status === "running" || RESUMABLE.has(status);

@@ -6,6 +6,7 @@ import type { AnyWorkflowDefinition } from "../authoring/types.js";
 import { describeSchema } from "../authoring/validate.js";
 import type { DryRunResult } from "../engine/dry-run.js";
 import { answerHint } from "../engine/prompt-answer.js";
+import { RESUMES } from "../engine/runs.js";
 import type { PromptKind } from "../store/events.js";
 import { renderGraph } from "../store/graph-text.js";
 import type { RunReport } from "../store/report.js";
@@ -266,9 +267,6 @@ export function summaryLine(report: RunReport, cwd: string): string {
 	return `workflow run ${report.runId} ${report.status} ${runPaths(cwd, report.runId).reportJson}`;
 }
 
-/** Statuses a resume continues. */
-const RESUMABLE = new Set(["paused", "interrupted", "failed", "blocked"]);
-
 /**
  * What headless modes print when a run stops: the summary line, then why (the reason, or the first error of a
  * failed run), the outputs of a finished one, and the next command: answering its questions, or resuming it.
@@ -291,7 +289,7 @@ export function headlessLines(report: RunReport, cwd: string, flags = ""): strin
 				`answer: ${pi} "/workflow answer ${report.runId} ${prompt.id} <${hint}>"`,
 			);
 		}
-	} else if (RESUMABLE.has(report.status)) {
+	} else if (RESUMES.has(report.status)) {
 		lines.push(`resume: ${pi} "/workflow resume ${report.runId}"`);
 	}
 	return lines;

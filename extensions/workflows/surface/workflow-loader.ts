@@ -52,7 +52,7 @@ export async function loadWorkflowFile(path: string): Promise<LoadResult> {
 	try {
 		loaded = await createLoader(WORKFLOW_MODULES).import(path, { default: true });
 	} catch (error) {
-		return { ok: false, error: `could not load: ${firstLine(error)}` };
+		return { ok: false, error: `could not load: ${loadError(error)}` };
 	}
 	if (!isWorkflowDefinition(loaded)) {
 		const got = loaded === undefined ? "nothing" : typeof loaded;
@@ -65,7 +65,7 @@ export async function loadWorkflowFile(path: string): Promise<LoadResult> {
 }
 
 /** A definition's problems are kept one per line; any other error (a syntax error, say) is cut to its start. */
-function firstLine(error: unknown): string {
+function loadError(error: unknown): string {
 	const message = error instanceof Error ? error.message : String(error);
 	const lines = message.split("\n");
 	if (/is not a valid definition:$/.test(lines[0] ?? "")) return lines.slice(0, 21).join("\n").trim();
